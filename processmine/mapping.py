@@ -85,7 +85,7 @@ _NAMES: dict[str, tuple[tuple[str, ...], ...]] = {
          "deal_id", "dealid", "case_number", "casenumber", "incident_number", "request_id",
          "issue_id", "issue_key", "order_id", "application_id", "work_item_id", "process_id",
          "trace_id", "instance_id"),
-        ("ticket", "incident", "opportunity", "deal", "issue", "number", "key"),
+        ("ticket", "incident", "opportunity", "deal", "issue", "number", "key", "id"),
     ),
     "activity": (
         ("concept:name", "activity", "activity_name", "activityname", "stagename", "stage_name",
@@ -199,15 +199,23 @@ def resolve_mapping(
 
 
 def _by_values(role: str, profiles: list[ColumnProfile], chosen: Mapping[str, str]) -> list[str]:
-    """Columns whose values fit `role`: datetimes for the timestamp, ids and labels otherwise."""
+    """Columns whose values fit `role`: datetimes for the timestamp, ids and labels otherwise.
+
+    More than one name back means the values cannot decide and the user must.
+    """
     if role == "end":
         return [p.name for p in profiles if p.non_null and p.timestamp_share >= 0.9]
-    text = [p for p in profiles if p.is_text and p.non_null and p.timestamp_share < 0.5]
+    # Text that repeats (a case has several events; an activity occurs in many cases).
+    text = [p for p in profiles
+            if p.is_text and p.non_null and p.timestamp_share < 0.5 and 2 <= p.distinct < p.non_null]
     if role == "case_id":
-        # An id repeats (a case has several events) but has many values.
-        return [p.name for p in text if 0.0005 <= p.distinct / p.non_null <= 0.7 and p.distinct >= 2]
-    # An activity label: few distinct values, each repeated many times.
-    return [p.name for p in text if 2 <= p.distinct <= 500 and p.distinct / p.non_null <= 0.05]
+        ids = sorted((p for p in text if p.distinct / p.non_null >= 0.0005),
+                     key=lambda p: p.distinct, reverse=True)
+        if len(ids) >= 2 and ids[0].distinct < 2 * ids[1].distinct:
+            return [ids[0].name, ids[1].name]  # no clear winner: ask
+        return [ids[0].name] if ids else []
+    # An activity label: a small vocabulary, each label repeated.
+    return [p.name for p in text if p.distinct <= 500 and p.distinct / p.non_null <= 0.5]
 
 
 def _ambiguous(source: str, role: str, candidates: Sequence[str]) -> LogSchemaError:

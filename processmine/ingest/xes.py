@@ -198,7 +198,7 @@ def _attributes(element: etree._Element) -> _Row:
 
 def _with_defaults(attributes: _Row, defaults: _Row) -> _Row:
     """`attributes` completed with the `<global>` defaults for the keys it lacks."""
-    if not defaults:
+    if defaults.keys() <= attributes.keys():  # the usual case, checked at C speed
         return attributes
     for key, value in defaults.items():
         if key not in attributes:
