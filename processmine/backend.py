@@ -64,7 +64,8 @@ def is_duckdb(con: ibis.BaseBackend) -> bool:
 
 
 def read_csv_strings(
-    con: ibis.BaseBackend, path: Path, *, delimiter: str, encoding: str, gzip: bool
+    con: ibis.BaseBackend, path: Path, names: Sequence[str], *, delimiter: str, encoding: str,
+    gzip: bool,
 ) -> ir.Table:
     """Scan a delimited file into a table of strings, one row per record, in file order.
 
@@ -80,15 +81,18 @@ def read_csv_strings(
         "quote": '"',
         "escape": '"',
         "encoding": encoding,
-        "auto_detect": True,
-        "sample_size": -1 if path.stat().st_size < 5_000_000 else 100_000,
+        "auto_detect": False,
+        "columns": {name: "VARCHAR" for name in names},
+        "strict_mode": True,
     }
     if gzip:
         options["compression"] = "gzip"
     try:
         table = con.read_csv(str(path), **options)
-        # Materialise once: every later check reads this table, not the file again.
-        return con.create_table(_fresh_name("raw"), table, temp=True)
+        # Materialise once, numbering the rows in file order (the scan preserves it): every
+        # later check reads this table, not the file again.
+        numbered = table.mutate(_pm_row=ibis.row_number() + 1)
+        return con.create_table(_fresh_name("raw"), numbered, temp=True)
     except Exception as err:  # noqa: BLE001 - DuckDB raises several unrelated classes
         message = str(err)
         if "unicode" in message.lower() or "utf-8" in message.lower():

@@ -164,8 +164,8 @@ def resolve_mapping(
     for role, column in given.roles().items():
         if column not in columns:
             raise LogSchemaError(
-                f"{source}: {how_given} names column {column!r} for the {ROLE_LABEL[role]}, "
-                f"but the log has no such column. Columns: {_listing(columns)}"
+                f"{source}: the {ROLE_LABEL[role]} column {column!r} ({ROLE_OPTION[role]}) is "
+                f"not in the log. Columns: {_listing(columns)}"
                 f"{_closest_hint(column, columns)}"
             )
         chosen[role] = column

@@ -83,7 +83,7 @@ def _check_keys(path: Path, prefix: str, data: dict[str, Any], allowed: set[str]
             close = difflib.get_close_matches(key, sorted(allowed), n=2, cutoff=0.4)
             hint = f"; did you mean {' or '.join(prefix + c for c in close)}?" if close else (
                 f"; valid keys: {', '.join(prefix + a for a in sorted(allowed))}")
-            raise ConfigError(f"{path}: unknown key {prefix}{key!r}{hint}")
+            raise ConfigError(f"{path}: unknown key '{prefix}{key}'{hint}")
 
 
 def find_config(log_path: Path) -> Path | None:

@@ -42,13 +42,15 @@ def read_csv(con: ibis.BaseBackend, path: Path, *, gzip: bool) -> CsvRead:
             else f"{path}: the file is empty"
         )
     delimiter = sniff_delimiter(text)
+    names = header_names(head, delimiter)
     try:
-        table = backend.read_csv_strings(con, path, delimiter=delimiter, encoding="utf-8", gzip=gzip)
+        table = backend.read_csv_strings(
+            con, path, names, delimiter=delimiter, encoding="utf-8", gzip=gzip)
         encoding = "utf-8"
     except UnicodeError:
         try:
             table = backend.read_csv_strings(
-                con, path, delimiter=delimiter, encoding="latin-1", gzip=gzip
+                con, path, names, delimiter=delimiter, encoding="latin-1", gzip=gzip
             )
         except UnicodeError as err:
             raise LogReadError(f"{path}: the text is neither UTF-8 nor Latin-1") from err
@@ -59,6 +61,28 @@ def read_csv(con: ibis.BaseBackend, path: Path, *, gzip: bool) -> CsvRead:
             "activity and timestamp columns separated by comma, semicolon, tab or pipe"
         )
     return CsvRead(table, delimiter, encoding)
+
+
+def header_names(head: bytes, delimiter: str) -> list[str]:
+    """Column names from the header line, made unique and non-empty.
+
+    We read the header ourselves rather than let the scanner guess it: a scanner that sniffs
+    can take a ragged data row for the header and report nonsense columns.
+    """
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        line = first.decode("utf-8")
+    except UnicodeDecodeError:
+        line = first.decode("latin-1")
+    fields = next(csv.reader([line], delimiter=delimiter), [])
+    names: list[str] = []
+    for i, raw in enumerate(fields, start=1):
+        name = raw.strip() or f"column_{i}"
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return names
 
 
 def sniff_delimiter(text: str) -> str:

@@ -14,11 +14,11 @@ log-level attributes are not part of any row and are skipped.
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import pyarrow as pa
 from lxml import etree
@@ -58,20 +58,18 @@ class _Columns:
         row = self.rows
         for event in events:
             for key, value in event.items():
-                column = event_columns.get(key)
-                if column is None:
-                    column = event_columns[key] = [None] * row
-                elif len(column) != row:
-                    column.extend([None] * (row - len(column)))
-                column.append(value)
+                known = event_columns.get(key)
+                if known is None:
+                    known = event_columns[key] = [None] * row
+                elif len(known) != row:
+                    known.extend([None] * (row - len(known)))
+                known.append(value)
             row += 1
         self.rows += count
 
     def _column(self, columns: dict[str, list[str | None]], name: str) -> list[str | None]:
         """The list for `name`, padded with `None` up to the rows already written."""
-        column = columns.get(name)
-        if column is None:
-            column = columns[name] = []
+        column = columns.setdefault(name, [])
         if len(column) < self.rows:
             column.extend([None] * (self.rows - len(column)))
         return column
@@ -115,7 +113,7 @@ def read_xes_events(path: Path) -> pa.Table:
 
 
 @contextmanager
-def _open(path: Path) -> Iterator[IO[bytes]]:
+def _open(path: Path) -> Iterator[io.BufferedIOBase]:
     """Open `path` as bytes, decompressing when it starts with the gzip magic (whatever its name)."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below, after the gzip wrapper
@@ -133,7 +131,7 @@ def _open(path: Path) -> Iterator[IO[bytes]]:
         raw.close()
 
 
-def _parse(path: Path, stream: IO[bytes], columns: _Columns) -> None:
+def _parse(path: Path, stream: io.BufferedIOBase, columns: _Columns) -> None:
     """Stream the document into `columns`, checking the structure on the way."""
     # Entities are not resolved and the network is not used: a log file must not reach out.
     context = etree.iterparse(
@@ -178,7 +176,9 @@ def _check_root(path: Path, root: etree._Element) -> None:
     tag = root.tag
     if not isinstance(tag, str) or _local(tag) != "log":
         shown = _local(tag) if isinstance(tag, str) else "?"
-        raise LogReadError(f"{path}: the root element is <{shown}>, not <log>; is this an XES file?")
+        raise LogReadError(
+            f"{path}: the root element is <{shown}>, not <log>; is this an XES file?"
+        )
 
 
 def _attributes(element: etree._Element) -> _Row:
