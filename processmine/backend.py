@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
@@ -21,6 +22,12 @@ import ibis.expr.types as ir
 from processmine.errors import LogReadError
 
 _log = logging.getLogger(__name__)
+
+#: Engine errors caused by the data itself (a value that overflows or cannot be converted),
+#: as opposed to our own bugs; the reader reports these as the user's input problem.
+DATA_ERRORS: tuple[type[Exception], ...] = (
+    duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException,
+)
 
 _NAIVE = dt.Timestamp()
 _UTC = dt.Timestamp(timezone="UTC")

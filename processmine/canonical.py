@@ -20,7 +20,16 @@ from processmine import backend, timestamps
 from processmine.errors import ConfigError, LogSchemaError
 from processmine.log import CANONICAL
 from processmine.mapping import ResolvedMapping
-from processmine.quality import EXCLUDED, FLAGGED, NOTE, REPAIRED, Check, QualityIssue, run_checks
+from processmine.quality import (
+    EXCLUDED,
+    FLAGGED,
+    MERGED,
+    NOTE,
+    REPAIRED,
+    Check,
+    QualityIssue,
+    run_checks,
+)
 
 ROW = "_pm_row"
 
@@ -312,10 +321,14 @@ def _pair_lifecycle(
     ).drop("_s_case", "_s_act", "_s_k", "_s_time", "_s_res", "_s_row", "_pm_k", "_pm_life")
     c = completes.select(_c_case=completes._pm_case, _c_act=completes._pm_activity,
                          _c_k=completes._pm_k)
+    matched = s.semi_join(c, [s._s_case == c._c_case, s._s_act == c._c_act, s._s_k == c._c_k])
+    issues += run_checks(con, matched, [Check(
+        "paired_start", "start events merged with their complete event into one instance",
+        MERGED, matched._s_k.notnull(), matched._s_act)], row="_s_row", case="_s_case")
     lonely = s.anti_join(c, [s._s_case == c._c_case, s._s_act == c._c_act, s._s_k == c._c_k])
     issues += run_checks(con, lonely, [Check(
         "start_without_complete", "start events with no matching complete event (excluded)",
-        EXCLUDED, ibis.literal(True), lonely._s_act)], row="_s_row", case="_s_case")
+        EXCLUDED, lonely._s_k.notnull(), lonely._s_act)], row="_s_row", case="_s_case")
     return paired, issues, True
 
 

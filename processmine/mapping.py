@@ -80,7 +80,8 @@ class ResolvedMapping:
 # the same best rank are ambiguous. Names are compared after `_normalise`.
 _NAMES: dict[str, tuple[tuple[str, ...], ...]] = {
     "case_id": (
-        ("case:concept:name", "case_id", "caseid", "case"),
+        ("case:concept:name",),  # the XES standard key outranks every look-alike
+        ("case_id", "caseid", "case"),
         ("ticket_id", "ticketid", "incident_id", "incidentid", "opportunity_id", "opportunityid",
          "deal_id", "dealid", "case_number", "casenumber", "incident_number", "request_id",
          "issue_id", "issue_key", "order_id", "application_id", "work_item_id", "process_id",
@@ -88,13 +89,15 @@ _NAMES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("ticket", "incident", "opportunity", "deal", "issue", "number", "key", "id"),
     ),
     "activity": (
-        ("concept:name", "activity", "activity_name", "activityname", "stagename", "stage_name",
+        ("concept:name",),
+        ("activity", "activity_name", "activityname", "stagename", "stage_name",
          "event_name", "eventname", "task_name"),
         ("event", "stage", "status", "task", "action", "step", "state", "new_status",
          "to_status", "tostring"),
     ),
     "end": (
-        ("time:timestamp", "timestamp", "end", "end_time", "endtime", "end_timestamp",
+        ("time:timestamp",),
+        ("timestamp", "end", "end_time", "endtime", "end_timestamp",
          "complete_timestamp", "completed", "completed_at", "completion_time", "complete_time",
          "completed_date", "end_date", "enddate", "createddate", "event_time", "timestamp_utc",
          "time_complete", "finished_at", "ended_at"),
@@ -106,14 +109,16 @@ _NAMES: dict[str, tuple[tuple[str, ...], ...]] = {
          "startdate", "started", "time_start", "begin", "begin_time"),
     ),
     "resource": (
-        ("org:resource", "resource", "agent", "owner", "assignee", "owneremail", "owner_email",
+        ("org:resource",),
+        ("resource", "agent", "owner", "assignee", "owneremail", "owner_email",
          "assigned_to", "performer", "user", "user_name", "username", "employee", "handler",
          "actor", "resource_name"),
         ("owner_id", "ownerid", "assignee_id", "agent_id", "user_id", "created_by", "createdby",
          "changed_by", "author", "org:group", "team"),
     ),
     "lifecycle": (
-        ("lifecycle:transition", "lifecycle", "transition", "event_type", "lifecycle_transition"),
+        ("lifecycle:transition",),
+        ("lifecycle", "transition", "event_type", "lifecycle_transition"),
     ),
 }
 

@@ -18,6 +18,7 @@ from processmine.errors import LogQualityError
 #: What happened to the rows of a problem.
 EXCLUDED = "excluded"  # the row is not in the log
 REPAIRED = "repaired"  # the row is in the log with a value changed (said how)
+MERGED = "merged"  # the row is folded into another (a start event into its complete event)
 FLAGGED = "flagged"  # the row is in the log unchanged; the problem is worth knowing
 NOTE = "note"  # a decision the reader made that the user should be able to check
 

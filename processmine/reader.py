@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 
 from processmine import backend, timestamps
 from processmine.canonical import ROW, ReadOptions, canonicalize
-from processmine.errors import ConfigError, LogReadError, ProcessMineError
+from processmine.errors import ConfigError, LogReadError
 from processmine.ingest.csv import delimiter_name, read_csv
 from processmine.ingest.source import identify
 from processmine.log import EventLog
@@ -242,9 +242,7 @@ def _build(
     resolved = resolve_mapping(columns, given, how_given, profile, source=source)
     try:
         result = canonicalize(con, raw, resolved, options, source=source, store_as=store_as)
-    except ProcessMineError:
-        raise
-    except Exception as err:
+    except backend.DATA_ERRORS as err:
         # The engine rejected something in the data (an overflowing number, a broken value).
         raise LogReadError(f"{source}: could not be parsed: {str(err).splitlines()[0]}") from err
     quality = QualityReport(

@@ -116,7 +116,7 @@ def read_xes_events(path: Path) -> pa.Table:
 def _open(path: Path) -> Iterator[io.BufferedIOBase]:
     """Open `path` as bytes, decompressing when it starts with the gzip magic (whatever its name)."""
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below, after the gzip wrapper
+        raw = open(path, "rb")  # closed in `finally`, after the gzip wrapper
     except OSError as err:
         raise LogReadError(f"{path}: cannot open the file: {err.strerror or err}") from err
     try:
