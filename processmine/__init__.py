@@ -26,7 +26,11 @@ _EXPORTS = {
     "LogSchemaError": "processmine.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "ColumnMapping", "EventLog", "LogReadError", "LogSchemaError", "LogSummary",
+    "ProcessMineError", "QualityIssue", "QualityReport", "ReadOptions", "__version__",
+    "load_config", "read_log", "summarize",
+]
 
 if TYPE_CHECKING:
     from processmine.canonical import ReadOptions

@@ -128,6 +128,16 @@ def materialize(con: ibis.BaseBackend, expr: ir.Table, name: str | None = None) 
     return con.create_table(name, expr, overwrite=True)
 
 
+def release(con: ibis.BaseBackend, table: ir.Table) -> None:
+    """Drop an intermediate table of ours (never a user's table) to free its memory."""
+    try:
+        name = table.get_name()
+    except Exception:  # noqa: BLE001 - an expression, not a table: nothing to free
+        return
+    if name.startswith("_pm_"):
+        con.drop_table(name, force=True)
+
+
 def drop_table(con: ibis.BaseBackend, name: str) -> None:
     """Remove a table if it exists (stale cache entries)."""
     con.drop_table(name, force=True)
@@ -138,14 +148,25 @@ def list_tables(con: ibis.BaseBackend) -> Sequence[str]:
     return list(con.list_tables())
 
 
-@ibis.udf.scalar.builtin(name="try_strptime")
+@ibis.udf.scalar.builtin(name="try_strptime")  # type: ignore[untyped-decorator]
 def _try_strptime(value: str, fmt: str) -> _NAIVE:  # type: ignore[valid-type]
     """DuckDB's strptime that yields NULL instead of raising on a value it cannot parse."""
 
 
-@ibis.udf.scalar.builtin(name="timezone")
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
 def _timezone(zone: str, value: _NAIVE) -> _UTC:  # type: ignore[valid-type]
     """DuckDB's `timezone(zone, naive)`: the instant at which a wall-clock time occurs in zone."""
+
+
+@ibis.udf.scalar.builtin(name="trim")  # type: ignore[untyped-decorator]
+def _trim(value: str) -> str:
+    """The engine's plain TRIM (spaces): three times faster than Ibis' `strip()`, which
+    trims a list of whitespace characters."""
+
+
+def trim(value: ir.StringValue) -> ir.StringValue:
+    """Leading and trailing spaces removed."""
+    return _trim(value)  # type: ignore[no-any-return]
 
 
 def strptime_or_null(value: ir.StringValue, fmt: str) -> ir.TimestampValue:
@@ -153,14 +174,14 @@ def strptime_or_null(value: ir.StringValue, fmt: str) -> ir.TimestampValue:
 
     The result is a naive timestamp, or the instant in UTC when the format has `%z`/`%Z`.
     """
-    return _try_strptime(value, fmt).cast(_NAIVE)  # type: ignore[no-any-return]
+    return _try_strptime(value, fmt).cast(_NAIVE)
 
 
 def localize(value: ir.TimestampValue, zone: str) -> ir.TimestampValue:
     """Read a naive wall-clock timestamp in `zone` and return the naive UTC timestamp."""
     if zone.upper() in {"UTC", "Z", "GMT", "ETC/UTC"}:
         return value
-    return _timezone(zone, value).cast(_NAIVE)  # type: ignore[no-any-return]
+    return _timezone(zone, value).cast(_NAIVE)
 
 
 def check_timezone(con: ibis.BaseBackend, zone: str) -> bool:

@@ -8,7 +8,7 @@ examples per problem and a few profile numbers come back to Python.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,7 @@ from processmine.quality import (
     REPAIRED,
     Check,
     QualityIssue,
+    examples_of,
     run_checks,
 )
 
@@ -99,23 +100,33 @@ def canonicalize(
     issues: list[QualityIssue] = []
 
     rows_read = int(con.execute(raw.count()))
-    issues += _marker_issues(con, raw, text_cols)
-
+    # Clean once into a table (trimmed text, markers as NULL, a hash of the whole source row
+    # for the duplicate check) so that no later query repeats the string work.
+    clean = raw.select(
+        ROW, _pm_hash=ibis.struct({c: raw[c] for c in columns}).hash(),
+        **{c: _clean(raw[c]) if c in text_cols else raw[c] for c in columns},
+    )
+    clean = backend.materialize(con, clean)
+    issues += _marker_issues(con, raw, clean, text_cols)
+    backend.release(con, raw)
+    cleaned = {c: clean[c] for c in columns}
     roles = mapping.roles()
-    cleaned = {c: _clean(raw[c]) if c in text_cols else raw[c] for c in columns}
     formats: dict[str, str] = {}
-    end_expr = _timestamp(con, raw, cleaned, roles["end"], options, options.timestamp_format,
-                          notes, formats, source)
+    step = max(1, rows_read // 20_000)
+    end_expr = _timestamp(con, clean, cleaned, roles["end"], options, options.timestamp_format,
+                          notes, formats, source, step)
     start_expr: ir.TimestampValue | None = None
     if "start" in roles:
-        start_expr = _timestamp(con, raw, cleaned, roles["start"], options,
+        start_expr = _timestamp(con, clean, cleaned, roles["start"], options,
                                 options.start_format or options.timestamp_format, notes, formats,
-                                source, required=False)
+                                source, step, required=False)
 
     null_ts = ibis.null(dt.Timestamp())
     null_str = ibis.null(dt.string)
-    dup = ibis.row_number().over(group_by=[raw[c] for c in columns], order_by=raw[ROW]) > 0
-    flagged = raw.mutate(
+    # Exact duplicates: rows with the same hash of all columns; the first in file order stays.
+    # (A 64-bit hash: a false match among a billion distinct rows is a few-in-ten-billion event.)
+    dup = ibis.row_number().over(group_by=clean._pm_hash, order_by=clean[ROW]) > 0
+    flagged = clean.mutate(
         _pm_case=_as_text(cleaned[roles["case_id"]]),
         _pm_activity=_as_text(cleaned[roles["activity"]]),
         _pm_end_raw=_as_text(cleaned[roles["end"]]),
@@ -194,13 +205,15 @@ def canonicalize(
 
     used = set(roles.values())
     attributes = [c for c in columns if c not in used]
-    typed = _attribute_types(con, keep, attributes, cleaned, text_cols)
+    typed = _attribute_types(con, clean, attributes, text_cols)
     final = keep.select(
         case_id=keep._pm_case, activity=keep._pm_activity, start=keep._pm_start,
         end=keep._pm_end, resource=keep._pm_resource, row_id=keep[ROW].cast(dt.int64),
         **{_attr_name(a): expr for a, expr in typed(keep).items()},
-    ).order_by("row_id")
+    )
     final = backend.materialize(con, final, store_as)
+    backend.release(con, flagged)
+    backend.release(con, clean)
     rows_kept = int(con.execute(final.count()))
     if rows_kept == 0:
         raise LogSchemaError(
@@ -227,32 +240,47 @@ def _attr_name(name: str) -> str:
 
 def _clean(value: ir.Value) -> ir.StringValue:
     """Trimmed text with the export's missing-value markers as NULL."""
-    text = value.strip()
+    text = backend.trim(value)
     return ibis.ifelse(text.lower().isin(MISSING_MARKERS), ibis.null(dt.string), text)
 
 
 def _as_text(value: ir.Value) -> ir.StringValue:
-    return value if value.type().is_string() else value.cast(dt.string)  # type: ignore[return-value]
+    return value if value.type().is_string() else value.cast(dt.string)
 
 
-def _marker_issues(con: ibis.BaseBackend, raw: ir.Table, text_cols: list[str]) -> list[QualityIssue]:
-    """Markers such as `NULL`, `N/A`, `-` read as missing: counted per column."""
-    checks = []
-    for col in text_cols:
-        value = raw[col].strip().lower()
+def _marker_issues(
+    con: ibis.BaseBackend, raw: ir.Table, clean: ir.Table, text_cols: list[str]
+) -> list[QualityIssue]:
+    """Markers such as `NULL`, `N/A`, `-` read as missing: counted per column.
+
+    Counted as the non-null values that cleaning turned into NULL (two cheap counts), so the
+    string comparison runs again only to find examples, in the columns that have markers.
+    """
+    if not text_cols:
+        return []
+    before = con.execute(raw.aggregate(**{f"c{i}": raw[c].count() for i, c in enumerate(text_cols)}))
+    after = con.execute(clean.aggregate(**{f"c{i}": clean[c].count() for i, c in enumerate(text_cols)}))
+    issues = []
+    for i, col in enumerate(text_cols):
+        n = int(before[f"c{i}"].iloc[0]) - int(after[f"c{i}"].iloc[0])
+        if n == 0:
+            continue
+        value = backend.trim(raw[col]).lower()
         # Whitespace-only and empty strings count too; a plain empty CSV field is NULL already.
-        checks.append(Check(
+        check = Check(
             "missing_value_marker", f"values of column {col!r} read as missing "
             "(markers such as NULL, N/A, -, or blank)", REPAIRED,
             value.isin(MISSING_MARKERS).fill_null(False), raw[col], col,
-        ))
-    return run_checks(con, raw, checks, row=ROW)
+        )
+        examples = examples_of(con, raw, check, ROW, None)
+        issues.append(QualityIssue(check.code, check.description, n, REPAIRED, col, examples))
+    return issues
 
 
 def _timestamp(
     con: ibis.BaseBackend, raw: ir.Table, cleaned: Mapping[str, ir.Value], column: str,
     options: ReadOptions, user_format: str | None, notes: list[str], formats: dict[str, str],
-    source: str, *, required: bool = True,
+    source: str, step: int, *, required: bool = True,
 ) -> ir.TimestampValue:
     value = cleaned[column]
     dtype = value.type()
@@ -263,8 +291,8 @@ def _timestamp(
     if user_format:
         fmt = timestamps.custom(user_format)
     else:
-        probe = raw.mutate(**{column: text})
-        found, share = timestamps.detect(con, probe, column, options.dayfirst)
+        probe = raw.select(ROW, **{column: text})
+        found, share = timestamps.detect(con, probe, column, options.dayfirst, row=ROW, step=step)
         if found is None:
             if not required:
                 notes.append(f"{column}: no value parses as a timestamp; start times left empty")
@@ -333,53 +361,35 @@ def _pair_lifecycle(
 
 
 def _attribute_types(
-    con: ibis.BaseBackend, table: ir.Table, attributes: list[str],
-    cleaned: Mapping[str, ir.Value], text_cols: list[str],
-):  # type: ignore[no-untyped-def]
-    """Decide a type per text attribute from its values (one aggregate), return a builder.
+    con: ibis.BaseBackend, table: ir.Table, attributes: list[str], text_cols: list[str],
+) -> Callable[[ir.Table], dict[str, ir.Value]]:
+    """Decide a type per text attribute from its cleaned values (one aggregate); return a
+    builder of the typed columns.
 
-    Integers with leading zeros (`00123`) stay text: they are codes, not numbers.
+    Every value must convert for a type to be chosen, so typing never loses a value. Integers
+    with leading zeros (`00123`) stay text: they are codes, not numbers.
     """
     text_attrs = [a for a in attributes if a in text_cols]
-    kinds: dict[str, str] = {}
-    if text_attrs:
-        aggs = {}
-        for i, name in enumerate(text_attrs):
-            v = _clean(table[name])
-            aggs[f"n{i}"] = v.count()
-            aggs[f"int{i}"] = v.re_search(r"^[+-]?\d{1,18}$").sum()
-            aggs[f"num{i}"] = v.try_cast(dt.float64).count()
-            aggs[f"zero{i}"] = v.re_search(r"^[+-]?0\d").sum()
-            aggs[f"bool{i}"] = v.lower().isin(["true", "false"]).sum()
-            aggs[f"ts{i}"] = timestamps.parse(v, timestamps.TimestampFormat("iso"), "UTC").count()
-        row = con.execute(table.aggregate(**aggs)).iloc[0]
-        for i, name in enumerate(text_attrs):
-            n = int(row[f"n{i}"] or 0)
-            if n == 0 or int(row[f"zero{i}"] or 0) > 0:
-                kinds[name] = "string"
-            elif int(row[f"int{i}"] or 0) == n:
-                kinds[name] = "int"
-            elif int(row[f"num{i}"] or 0) == n:
-                kinds[name] = "float"
-            elif int(row[f"bool{i}"] or 0) == n:
-                kinds[name] = "bool"
-            elif int(row[f"ts{i}"] or 0) == n and not row.get(f"num{i}"):
-                kinds[name] = "timestamp"
-            else:
+    kinds = _guess_kinds(con, table.limit(20_000), text_attrs)
+    # Confirm each guess on every value: one count of values that do not convert.
+    guessed = [a for a in text_attrs if kinds[a] != "string"]
+    if guessed:
+        misfits = con.execute(table.aggregate(**{
+            f"m{i}": (table[a].notnull() & ~_KIND_TESTS[kinds[a]](table[a])).sum()
+            for i, a in enumerate(guessed)}))
+        for i, name in enumerate(guessed):
+            if int(misfits[f"m{i}"].iloc[0] or 0) > 0:
                 kinds[name] = "string"
 
     def build(t: ir.Table) -> dict[str, ir.Value]:
         out: dict[str, ir.Value] = {}
         for name in attributes:
+            v = t[name]
             kind = kinds.get(name)
-            if kind is None:
-                out[name] = t[name]
-                continue
-            v = _clean(t[name])
             if kind == "int":
-                out[name] = v.try_cast(dt.int64)
+                out[name] = v.cast(dt.int64)
             elif kind == "float":
-                out[name] = v.try_cast(dt.float64)
+                out[name] = v.cast(dt.float64)
             elif kind == "bool":
                 out[name] = v.lower() == "true"
             elif kind == "timestamp":
@@ -389,6 +399,35 @@ def _attribute_types(
         return out
 
     return build
+
+
+#: What a text value must look like for its column to get each type.
+_KIND_TESTS: dict[str, Callable[[ir.StringValue], ir.BooleanValue]] = {
+    "int": lambda v: v.re_search(r"^[+-]?[1-9]\d{0,17}$") | (v == "0"),
+    "float": lambda v: v.try_cast(dt.float64).notnull() & ~v.re_search(r"^[+-]?0\d"),
+    "bool": lambda v: v.lower().isin(["true", "false"]),
+    "timestamp": lambda v: timestamps.parse(v, timestamps.TimestampFormat("iso"), "UTC").notnull(),
+}
+
+
+def _guess_kinds(con: ibis.BaseBackend, sample: ir.Table, names: list[str]) -> dict[str, str]:
+    """The first type in int, float, bool, timestamp that all sampled values of a column fit.
+
+    Numbers with leading zeros (`00123`) fit none: they are codes, not numbers.
+    """
+    if not names:
+        return {}
+    aggs = {f"n{i}": sample[a].count() for i, a in enumerate(names)}
+    for i, a in enumerate(names):
+        for kind, test in _KIND_TESTS.items():
+            aggs[f"{kind}{i}"] = test(sample[a]).fill_null(False).sum()
+    row = con.execute(sample.aggregate(**aggs)).iloc[0]
+    kinds = {}
+    for i, a in enumerate(names):
+        n = int(row[f"n{i}"] or 0)
+        fits = [k for k in _KIND_TESTS if n and int(row[f"{k}{i}"] or 0) == n]
+        kinds[a] = fits[0] if fits else "string"
+    return kinds
 
 
 def _case_level(con: ibis.BaseBackend, table: ir.Table, names: list[str]) -> set[str]:

@@ -140,15 +140,16 @@ def run_checks(
         issues.append(
             QualityIssue(
                 check.code, check.description, n, check.action, check.column,
-                _examples(con, table, check, row, case),
+                examples_of(con, table, check, row, case),
             )
         )
     return issues
 
 
-def _examples(
+def examples_of(
     con: ibis.BaseBackend, table: ir.Table, check: Check, row: str, case: str | None
 ) -> tuple[Example, ...]:
+    """Up to five rows where `check` holds, first in source order."""
     cols: dict[str, ir.Value] = {"row": table[row]}
     if check.value is not None:
         cols["value"] = check.value.cast("string")
@@ -168,14 +169,17 @@ def _examples(
     return tuple(out)
 
 
+def _is_missing(value: Any) -> bool:
+    """None, NaN or NaT (pandas' missing values all differ from themselves)."""
+    return value is None or bool(value != value)  # noqa: PLR0124
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
-        return None if value is None or value != value else int(value)
+        return None if _is_missing(value) else int(value)
     except (TypeError, ValueError):
         return None
 
 
 def _str_or_none(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return str(value)
+    return None if _is_missing(value) else str(value)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from processmine import backend, timestamps
@@ -25,7 +24,12 @@ from processmine.errors import ConfigError, LogReadError
 from processmine.ingest.csv import delimiter_name, read_csv
 from processmine.ingest.source import identify
 from processmine.log import EventLog
-from processmine.mapping import ROLES, ColumnMapping, ColumnProfile, ResolvedMapping, resolve_mapping
+from processmine.mapping import (
+    ColumnMapping,
+    ColumnProfile,
+    ResolvedMapping,
+    resolve_mapping,
+)
 from processmine.quality import QualityReport
 
 _log = logging.getLogger(__name__)

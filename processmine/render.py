@@ -29,7 +29,7 @@ def show_inspection(console: Console, log: EventLog, summary: LogSummary) -> Non
     facts = Table(title="Summary", title_justify="left", show_header=False)
     facts.add_column("figure")
     facts.add_column("value", justify="right")
-    rows = [
+    rows: list[tuple[str, str | Text]] = [
         ("events", f"{summary.events:,}"), ("cases", f"{summary.cases:,}"),
         ("activities", f"{summary.activities:,}"), ("resources", f"{summary.resources:,}"),
         ("first timestamp (UTC)", f"{summary.start:%Y-%m-%d %H:%M:%S}"),

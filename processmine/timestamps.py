@@ -81,7 +81,7 @@ def parse(value: ir.StringValue, fmt: TimestampFormat, zone: str) -> ir.Timestam
 
     Values with an offset are converted to UTC; values without one are read in `zone`.
     """
-    text = value.strip()
+    text = backend.trim(value)
     has_offset = text.re_search(_OFFSET)
     if fmt.kind == "iso":
         aware = text.try_cast(_UTC).cast(_NAIVE)
@@ -106,10 +106,10 @@ def from_native(value: ir.Value, zone: str) -> ir.TimestampValue:
     """A column that is already a timestamp (Parquet, a warehouse table) as naive UTC."""
     dtype = value.type()
     if dtype.is_timestamp() and getattr(dtype, "timezone", None):
-        return value.cast(_NAIVE)  # type: ignore[no-any-return]
+        return value.cast(_NAIVE)
     if dtype.is_date():
-        return backend.localize(value.cast(_NAIVE), zone)  # type: ignore[arg-type]
-    return backend.localize(value.cast(_NAIVE), zone)  # type: ignore[arg-type]
+        return backend.localize(value.cast(_NAIVE), zone)
+    return backend.localize(value.cast(_NAIVE), zone)
 
 
 def custom(fmt: str) -> TimestampFormat:
@@ -118,18 +118,21 @@ def custom(fmt: str) -> TimestampFormat:
 
 
 def detect(
-    con: ibis.BaseBackend, table: ir.Table, column: str, dayfirst: bool | None
+    con: ibis.BaseBackend, table: ir.Table, column: str, dayfirst: bool | None, *,
+    row: str | None = None, step: int = 1,
 ) -> tuple[TimestampFormat | None, float]:
     """The best format for `column` and the share of sampled values it parses.
 
-    Tries every candidate on up to 5,000 distinct non-null values in one aggregate query.
+    Tries every candidate on up to 5,000 distinct non-null values (from every `step`-th row,
+    numbered by `row`, so a large log is sampled evenly without hashing all of it).
     When a day-first and a month-first format parse equally well on the sample, the whole
     column decides (a field above 12 rules one out); if it still cannot, `dayfirst` does, and
     failing that month-first is assumed and the note says so.
     """
-    col = table[column].strip()
+    spread = table.filter(table[row] % step == 0) if row is not None and step > 1 else table
+    col = backend.trim(spread[column])
     sample = (
-        table.select(v=col).filter(lambda t: t.v.notnull() & (t.v != ""))
+        spread.select(v=col).filter(lambda t: t.v.notnull() & (t.v != ""))
         .distinct().limit(_SAMPLE)
     )
     sample = backend.materialize(con, sample)
@@ -186,7 +189,7 @@ def _settle_day_order(
         fmt = day_fmt if dayfirst else month_fmt
         order = "day-first" if dayfirst else "month-first"
         return TimestampFormat("strptime", fmt, note=f"{column}: {order} order given by the user")
-    value = table[column].strip()
+    value = backend.trim(table[column])
     counts = con.execute(
         table.aggregate(
             day=backend.strptime_or_null(value, day_fmt).notnull().sum(),
@@ -217,7 +220,7 @@ def timestamp_share(con: ibis.BaseBackend, table: ir.Table, columns: list[str]) 
     sample = table.limit(2000)
     aggs = {}
     for i, name in enumerate(columns):
-        text = sample[name].cast(dt.string).strip()
+        text = backend.trim(sample[name].cast(dt.string))
         ok = parse(text, TimestampFormat("iso"), "UTC").notnull()
         for fmt in ("%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
                     "%d.%m.%Y %H:%M"):

@@ -67,9 +67,9 @@ def head_bytes(path: Path, compressed: bool, size: int = _HEAD) -> bytes:
 
 
 def _read_partial(handle: gzip.GzipFile, size: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     try:
-        while sum(map(len, chunks)) < size:
+        while sum(len(c) for c in chunks) < size:
             chunk = handle.read(4096)
             if not chunk:
                 break
