@@ -154,3 +154,18 @@ def test_missing_value_markers_are_counted(csv_file) -> None:  # type: ignore[no
     assert issue is not None and issue.column == "agent" and issue.count == 3
     assert [e.value for e in issue.examples] == ["-", "none", "(null)"]
     assert _rows(log).resource.isna().tolist() == [True, True, True, False]
+
+
+def test_event_order_in_a_case_is_end_then_start_then_source_row(csv_file) -> None:  # type: ignore[no-untyped-def]
+    import ibis
+
+    text = ("case,activity,start,end\n"
+            "c1,B,2024-01-01 09:00,2024-01-01 10:00\n"
+            "c1,A,2024-01-01 08:00,2024-01-01 10:00\n"
+            "c1,C,,2024-01-01 09:00\n"
+            "c1,D,2024-01-01 08:00,2024-01-01 10:00\n")
+    log = read_log(csv_file(text))
+    t = log.table
+    ranked = t.mutate(pos=ibis.row_number().over(log.case_window())).order_by("pos")
+    # C ends first; A and D end and start together, so file order decides; B starts last.
+    assert ranked.activity.execute().tolist() == ["C", "A", "D", "B"]
