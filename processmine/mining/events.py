@@ -24,9 +24,9 @@ def hours(start: ir.TimestampValue, end: ir.TimestampValue,
           calendar: Calendar | None = None) -> ir.FloatingValue:
     """Hours from `start` to `end`: clock hours, or working hours of `calendar`."""
     if calendar is not None:
-        return calendar.hours_between(start, end).cast(dt.float64)  # type: ignore[no-any-return]
+        return calendar.hours_between(start, end).cast(dt.float64)
     seconds = end.epoch_seconds().cast(dt.float64) - start.epoch_seconds().cast(dt.float64)
-    return seconds / 3600.0  # type: ignore[no-any-return]
+    return seconds / 3600.0
 
 
 @dataclass(frozen=True)
