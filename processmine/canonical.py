@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 
 from processmine import backend, timestamps
 from processmine.errors import ConfigError, LogSchemaError
-from processmine.log import CANONICAL
+from processmine.log import RESERVED
 from processmine.mapping import ResolvedMapping
 from processmine.quality import (
     EXCLUDED,
@@ -234,8 +234,9 @@ def canonicalize(
 
 
 def _attr_name(name: str) -> str:
-    """Attribute columns keep their source names unless they clash with a canonical one."""
-    return f"attr_{name}" if name.lower() in CANONICAL or name.startswith("_pm_") else name
+    """Attribute columns keep their source names unless they clash with a canonical or a
+    working column (`RESERVED`, any letter case)."""
+    return f"attr_{name}" if name.lower() in RESERVED or name.startswith("_pm_") else name
 
 
 def _clean(value: ir.Value) -> ir.StringValue:

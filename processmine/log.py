@@ -12,6 +12,14 @@ from processmine.quality import QualityReport
 
 #: Columns every EventLog table has, in this order, before its attributes.
 CANONICAL = ("case_id", "activity", "start", "end", "resource", "row_id")
+#: Names the mining layer gives to the columns it adds to the event and case tables. An
+#: attribute with one of these names (in any letter case: the engine may not tell `Events` from
+#: `events`) is renamed `attr_<name>` at ingest, so it can never collide with them.
+RESERVED = CANONICAL + (
+    "pos", "prev_activity", "prev_end", "prev_resource", "next_activity", "wait_h", "proc_h",
+    "occurrence", "handoff", "first", "last", "events", "variant", "start_activity",
+    "end_activity", "cycle_h", "complete", "source", "target", "week",
+)
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,25 @@ def test_rework_and_variants(events) -> None:  # type: ignore[no-untyped-def]
     assert variants.cases.tolist() == [1, 1, 1]
     assert variants.cum_share.tolist() == approx([1 / 3, 2 / 3, 1.0])
     assert variants.cycle_mean_h.tolist() == approx([70 / 60, 5.5, 2.25])
+
+
+def test_attributes_named_like_working_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An export with columns `Events`, `Last`, `Source` and `Variant` (any case: the engine
+    may match names without case) keeps them as renamed attributes and mines as usual."""
+    from processmine.mining.bottlenecks import rank_bottlenecks
+    from processmine.mining.kpis import compute_kpis
+
+    path = tmp_path / "clash.csv"
+    path.write_text("case,activity,start,end,resource,Events,Last,Source,Variant\n"
+                    "c1,A,2024-01-01 08:00,2024-01-01 09:00,ann,3,x,web,v1\n"
+                    "c1,B,2024-01-01 10:00,2024-01-01 11:00,bob,3,x,web,v1\n"
+                    "c2,A,2024-01-01 08:00,2024-01-01 08:30,ann,5,y,mail,v2\n"
+                    "c2,B,2024-01-01 12:00,2024-01-01 13:00,ann,5,y,mail,v2\n")
+    log = read_log(path)
+    assert log.case_attributes == ("attr_Events", "attr_Last", "attr_Source", "attr_Variant")
+    events = enrich(log)
+    cases = case_table(events)
+    assert cases.table.order_by("case_id").execute().events.tolist() == [2, 2]
+    top = rank_bottlenecks(events, cases, with_causes=False).bottlenecks[0]
+    assert (top.kind, top.activity, top.impact_hours) == ("wait", "B", approx(4.5))  # 1 + 3.5
+    assert compute_kpis(events, cases, by="attr_Source").segments["web"].cases == 1

@@ -159,7 +159,7 @@ def candidates(events: Events) -> pd.DataFrame:
 
 def _agg(con: ibis.BaseBackend, table: ir.Table, value: ir.NumericValue, kind: str,
          **keys: ir.Value) -> pd.DataFrame:
-    t = table.mutate(_v=value, **keys)
+    t = table.select(table.case_id, _v=value, **keys)
     agg = t.group_by(list(keys)).aggregate(
         impact_hours=t._v.sum(), median_hours=t._v.median(), p90_hours=t._v.quantile(0.9),
         cases=t.case_id.nunique(), occurrences=t.count(),
