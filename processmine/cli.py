@@ -115,10 +115,10 @@ def inspect(
         summary = summarize(event_log)
     show_inspection(console, event_log, summary)
     if json_out is not None:
-        _write_json(json_out, inspection_json(event_log, summary))
+        write_json(json_out, inspection_json(event_log, summary))
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
     with user_errors():
         from processmine.errors import ProcessMineError
 
@@ -128,3 +128,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         except OSError as err:
             raise ProcessMineError(f"{path}: cannot write: {err.strerror or err}") from err
     console.print(f"wrote {path}")
+
+
+# The mining commands live in their own module; importing it registers them on `app`.
+from processmine import cli_mining as _cli_mining  # noqa: E402
+
+_ = _cli_mining
