@@ -130,7 +130,9 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     console.print(f"wrote {path}")
 
 
-# The mining commands live in their own module; importing it registers them on `app`.
+# The mining and simulation commands live in their own modules; importing them registers
+# them on `app` (their heavy imports stay inside the commands).
 from processmine import cli_mining as _cli_mining  # noqa: E402
+from processmine import cli_simulation as _cli_simulation  # noqa: E402
 
-_ = _cli_mining
+_ = (_cli_mining, _cli_simulation)

@@ -102,12 +102,14 @@ def rank_bottlenecks(events: Events, cases: Cases, *, top: int = 10,
     teams = causes_mod.teams(log) if can_split else {}
     out = []
     splits: dict[str, dict[str | None, Causes]] = {}
+    if can_split:
+        targets = [str(row.activity if row.kind == "wait" else row.target)
+                   for row in frame.itertuples(index=False) if row.kind in ("wait", "edge")]
+        splits = causes_mod.split_waits(events, targets, teams=teams)
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         split: Causes | None = None
         if can_split and row.kind in ("wait", "edge"):
             target = str(row.activity if row.kind == "wait" else row.target)
-            if target not in splits:
-                splits[target] = causes_mod.split_waiting(events, target, team=teams.get(target))
             found = splits[target].get(None if row.kind == "wait" else _opt(row.source))
             split = None if found is None or found.measured == 0 else found.scaled(float(row.impact_hours))
         share = 100.0 * float(row.impact_hours) / total if total > 0 else 0.0

@@ -21,6 +21,7 @@ C(end) - C(start).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -158,27 +159,62 @@ def split_waiting(events: Events, activity: str, *, team: Team | None = None,
     `measured` count says how many were split). Hours are clock hours of the measured waits;
     `Causes.scaled` fits them to a candidate's total.
     """
+    teams_given = {activity: team} if team is not None else None
+    return split_waits(events, [activity], teams=teams_given)[activity]
+
+
+def split_waits(events: Events, activities: Sequence[str], *,
+                teams: Mapping[str, Team] | None = None,
+                ) -> dict[str, dict[str | None, Causes]]:
+    """`split_waiting` for several activities at once (their team from `teams`, else inferred).
+
+    Activities whose teams have the same members and working week (one pool doing several
+    steps) share one contention timeline: it is the same for all of them, and building it
+    (merging each member's busy periods, a running sum over the team's whole history) is
+    most of the work.
+    """
     log = events.log
+    known = dict(teams or {})
+    missing = [a for a in activities if a not in known]
+    if missing:
+        doers = performers(log)
+        for a in missing:
+            known[a] = Team(a, doers.get(a, ()), team_calendar(log, a))
+    shared: dict[tuple[tuple[str, ...], Calendar], list[str]] = {}
+    for a in dict.fromkeys(activities):
+        shared.setdefault((known[a].resources, known[a].calendar), []).append(a)
+    out: dict[str, dict[str | None, Causes]] = {}
+    for (members, calendar), names in shared.items():
+        out.update(_split(events, names, members, calendar))
+    return out
+
+
+def _split(events: Events, activities: list[str], members: tuple[str, ...],
+           calendar: Calendar) -> dict[str, dict[str | None, Causes]]:
+    """The causes of the waiting before each of `activities`, all done by one team."""
     e = events.table
-    if team is None:
-        team = Team(activity, performers(log).get(activity, ()), team_calendar(log, activity))
-    members, calendar = team.resources, team.calendar
-    cond = (e.activity == activity) & e.start.notnull() & e.prev_end.notnull() & (e.start > e.prev_end)
-    waits = e.filter(cond).select(wid=e.row_id, src=e.prev_activity, a=e.prev_end, b=e.start)
+    cond = (e.activity.isin(activities) & e.start.notnull() & e.prev_end.notnull()
+            & (e.start > e.prev_end))
+    waits = e.filter(cond).select(wid=e.row_id, act=e.activity, src=e.prev_activity,
+                                  a=e.prev_end, b=e.start)
     contention = _contention(e, waits, members, calendar)
-    w = waits.left_join(contention, "wid").select("wid", "src", "a", "b", "cont")
+    w = waits.left_join(contention, "wid").select("wid", "act", "src", "a", "b", "cont")
     clock = hours(w.a, w.b)
     working = ibis.least(calendar.hours_between(w.a, w.b).cast(dt.float64), clock)
     w = w.mutate(clock=clock, working=working,
                  cont=ibis.least(w.cont.fill_null(0.0), working))
-    per_source = w.group_by("src").aggregate(
+    per_source = w.group_by(["act", "src"]).aggregate(
         n=w.count(), clock=w.clock.sum(), working=w.working.sum(), cont=w.cont.sum())
-    frame = log.backend.execute(per_source)
-    out: dict[str | None, Causes] = {}
-    for row in frame.to_dict("records"):
-        out[str(row["src"])] = _causes(row)
-    total = {k: frame[k].sum() for k in ("n", "clock", "working", "cont")}
-    out[None] = _causes(total)
+    frame = events.log.backend.execute(per_source)
+    out: dict[str, dict[str | None, Causes]] = {}
+    for activity in activities:
+        mine = frame[frame["act"] == activity]
+        split: dict[str | None, Causes] = {}
+        for row in mine.to_dict("records"):
+            split[str(row["src"])] = _causes(row)
+        total = {k: mine[k].sum() for k in ("n", "clock", "working", "cont")}
+        split[None] = _causes(total)
+        out[activity] = split
     return out
 
 
@@ -194,7 +230,7 @@ def _contention(e: ir.Table, waits: ir.Table, members: tuple[str, ...],
     if not members:
         return waits.select("wid", cont=ibis.literal(0.0))
     work = e.filter(e.resource.isin(list(members)) & e.start.notnull() & (e.end > e.start))
-    busy = _merge_intervals(work.select("resource", s=work.start, f=work.end))
+    busy = merge_intervals(work.select("resource", s=work.start, f=work.end))
     # Members who work in a week: the team's size that week (holidays, joiners, leavers).
     active = e.filter(e.resource.isin(list(members)))
     active = active.mutate(week=active.end.truncate("W"))
@@ -226,18 +262,17 @@ def _contention(e: ir.Table, waits: ir.Table, members: tuple[str, ...],
         cont=q.c.max(where=q.side == 2) - q.c.max(where=q.side == 1))
 
 
-def _merge_intervals(work: ir.Table) -> ir.Table:
+def merge_intervals(work: ir.Table) -> ir.Table:
     """Each resource's busy periods with overlaps merged (gaps and islands), so a resource
-    working on two cases at once counts as one busy member, not two."""
-    w = ibis.cumulative_window(group_by="resource", order_by=[work.s, work.f])
-    t = work.mutate(reach=work.f.max().over(w))
-    w2 = ibis.window(group_by="resource", order_by=[t.s, t.f])
-    t = t.mutate(prev_reach=t.reach.lag().over(w2))
-    t = t.mutate(new=(t.prev_reach.isnull() | (t.s > t.prev_reach)).cast(dt.int64))
-    w3 = ibis.cumulative_window(group_by="resource", order_by=[t.s, t.f])
-    t = t.mutate(island=t.new.sum().over(w3))
+    working on two cases at once counts as one busy member, not two. An interval starts a new
+    island when it starts after every earlier one (in start order) has ended."""
+    earlier = ibis.window(group_by="resource", order_by=[work.s, work.f], rows=(None, -1))
+    t = work.mutate(reach=work.f.max().over(earlier))
+    t = t.mutate(new=(t.reach.isnull() | (t.s > t.reach)).cast(dt.int64))
+    w = ibis.cumulative_window(group_by="resource", order_by=[t.s, t.f])
+    t = t.mutate(island=t.new.sum().over(w))
     return t.group_by(["resource", "island"]).aggregate(s=t.s.min(), f=t.f.max())
 
 
-__all__ = ["DOMINANT", "Causes", "Team", "split_waiting", "team_calendar", "team_handoffs",
-           "teams"]
+__all__ = ["DOMINANT", "Causes", "Team", "merge_intervals", "split_waiting", "split_waits", "team_calendar",
+           "team_handoffs", "teams"]

@@ -57,18 +57,25 @@ def case_table(events: Events, end_activities: Sequence[str] | None = None) -> C
     the open cases are waiting, not where the process ends.
     """
     e = events.table
-    order = [e.end, e.start, e.row_id]
     attrs = list(events.log.case_attributes)
+    # `pos` and `next_activity` already encode the case order (end, start, source row), so
+    # the first and last activities are plain filtered aggregates, and the variant is the
+    # case's (pos, activity) pairs collected in any order, then sorted: the engine's ordered
+    # aggregates (`collect(order_by=...)`, `first`/`last`) took three times as long.
     per_case = e.group_by("case_id").aggregate(
         first=ibis.coalesce(e.start, e.end).min(),
         last=e.end.max(),
         events=e.count(),
-        variant=e.activity.collect(order_by=order).join(VARIANT_SEP),
-        start_activity=e.activity.first(order_by=order),
-        end_activity=e.activity.last(order_by=order),
+        _pm_steps=ibis.struct({"pos": e.pos, "activity": e.activity}).collect(),
+        start_activity=e.activity.max(where=e.pos == 0),
+        end_activity=e.activity.max(where=e.next_activity.isnull()),
         **{a: e[a].max() for a in attrs},
     )
-    per_case = per_case.mutate(cycle_h=hours(per_case.first, per_case.last, events.calendar))
+    variant = per_case._pm_steps.sort().map(lambda step: step.activity).join(VARIANT_SEP)
+    per_case = per_case.select(
+        "case_id", "first", "last", "events", variant.name("variant"), "start_activity",
+        "end_activity", *attrs,
+        cycle_h=hours(per_case.first, per_case.last, events.calendar))
     per_case = backend.materialize(events.log.backend, per_case)
     inferred = end_activities is None
     if end_activities is None:
@@ -81,7 +88,10 @@ def case_table(events: Events, end_activities: Sequence[str] | None = None) -> C
 def infer_end_activities(events: Events, per_case: ir.Table) -> tuple[str, ...]:
     """Activities that end at least `END_SHARE` of the cases in which they occur."""
     e = events.table
-    occurs = e.group_by("activity").aggregate(in_cases=e.case_id.nunique())
+    # The cases an activity occurs in are its first occurrences (no distinct count needed).
+    # (A plain log table, as the filters pass, has no `occurrence`: count distinct cases.)
+    in_cases = (e.occurrence == 1).sum() if "occurrence" in e.columns else e.case_id.nunique()
+    occurs = e.group_by("activity").aggregate(in_cases=in_cases)
     ends = per_case.group_by(activity=per_case.end_activity).aggregate(ending=per_case.count())
     joined = occurs.join(ends, "activity").select("activity", "in_cases", "ending")
     frame = events.log.backend.execute(joined)
@@ -145,8 +155,10 @@ def activity_stats(events: Events) -> pd.DataFrame:
     events with a start time; `with_start` says how many) and waiting before it `wait_*_h`
     (over events that have a predecessor). Sorted by count."""
     e = events.table
+    # An activity's cases are its first occurrences: a sum, where a distinct count of case
+    # ids would cost the engine more than the rest of the query.
     agg = e.group_by("activity").aggregate(
-        count=e.count(), cases=e.case_id.nunique(), with_start=e.proc_h.count(),
+        count=e.count(), cases=(e.occurrence == 1).sum(), with_start=e.proc_h.count(),
         **_duration_stats(e.proc_h, "proc"), **_duration_stats(e.wait_h, "wait"),
     )
     frame = events.log.backend.execute(agg)
