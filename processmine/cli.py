@@ -133,6 +133,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 # The mining and simulation commands live in their own modules; importing them registers
 # them on `app` (their heavy imports stay inside the commands).
 from processmine import cli_mining as _cli_mining  # noqa: E402
+from processmine import cli_report as _cli_report  # noqa: E402
 from processmine import cli_simulation as _cli_simulation  # noqa: E402
 
-_ = (_cli_mining, _cli_simulation)
+_ = (_cli_mining, _cli_simulation, _cli_report)

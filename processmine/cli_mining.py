@@ -1,4 +1,4 @@
-"""The mining commands: discover, bottlenecks, funnel, kpis.
+"""The mining commands: discover, bottlenecks, funnel, kpis, map.
 
 Each reads the log with the mapping options of `inspect`, applies the shared filter and
 calendar options (`processmine.analysis.prepare`), calls one library function and prints or
@@ -8,6 +8,7 @@ writes its result. Every JSON output carries a `context` block: source, filters,
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,7 +39,7 @@ from processmine.cli import (
 )
 
 if TYPE_CHECKING:
-    from processmine.analysis import Prepared
+    from processmine.analysis import AnalysisOptions, Prepared
 
 _F = "Filters"
 _T = "Time"
@@ -61,12 +62,19 @@ _READ = ("case", "activity", "timestamp", "start", "resource", "lifecycle", "con
 
 def prepared_from(opts: dict[str, Any]) -> Prepared:
     """Read the log and prepare the analysis from a command's options (its `locals()`)."""
-    from processmine.analysis import AnalysisOptions, prepare
+    from processmine.analysis import prepare
+
+    log = load(opts["log"], **{k: opts[k] for k in _READ})
+    return prepare(log, analysis_options(opts))
+
+
+def analysis_options(opts: dict[str, Any]) -> AnalysisOptions:
+    """The filters, calendar and end activities of a command's options (its `locals()`)."""
+    from processmine.analysis import AnalysisOptions
     from processmine.errors import ConfigError
     from processmine.mining.calendar import Calendar
     from processmine.mining.filters import FilterSpec
 
-    log = load(opts["log"], **{k: opts[k] for k in _READ})
     calendar = None
     if opts["holidays"] is not None and opts["calendar"] is None:
         raise ConfigError("--holidays needs --calendar (the working hours the holidays interrupt)")
@@ -81,7 +89,7 @@ def prepared_from(opts: dict[str, Any]) -> Prepared:
         ends_with=_names(opts["ends_with"]) or (), complete_only=opts["complete_only"],
         end_activities=ends,
     )
-    return prepare(log, AnalysisOptions(spec, calendar, ends))
+    return AnalysisOptions(spec, calendar, ends)
 
 
 def _names(text: str | None) -> tuple[str, ...] | None:
@@ -236,3 +244,56 @@ def discover(
     show_discovery(console, result.summary, result.variants, result.model_summary)
     for path in written:
         console.print(f"wrote {path}")
+
+
+class MapKind(StrEnum):
+    """What `processmine map` draws."""
+
+    frequency = "frequency"
+    performance = "performance"
+
+
+MapActivitiesOpt = Annotated[float, typer.Option("--activities", help="Show the most frequent activities, this % of the distinct activities (Disco's activity slider; hidden activities' events are removed).", rich_help_panel="Map")]
+MapPathsOpt = Annotated[float, typer.Option("--paths", help="Show the most frequent paths, this % of them, keeping every activity connected from Start to End (Disco's path slider).", rich_help_panel="Map")]
+
+
+@app.command("map")
+def map_cmd(
+    log: LogArg,
+    kind: Annotated[MapKind, typer.Option("--kind", help="frequency: counts of activities and paths; performance: waiting and processing times, bottlenecks marked.")] = MapKind.frequency,
+    out: Annotated[Path, typer.Option("--out", help="Map file: .svg, .png, .pdf, or .dot for the Graphviz source.")] = Path("out/map.svg"),
+    activities_pct: MapActivitiesOpt = 100.0, paths_pct: MapPathsOpt = 100.0,
+    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
+    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
+    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
+    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
+    no_cache: NoCacheOpt = False,
+    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
+    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
+    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
+    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
+    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+) -> None:
+    """Draw the process map (frequency or performance) as SVG, PNG or PDF.
+
+    Example: processmine map sample_logs/support_tickets.csv.gz --kind performance --activities 80 --out map.svg
+    """
+    from processmine.mining.bottlenecks import rank_bottlenecks
+    from processmine.render_mining import show_context
+    from reports.dot import output_format
+    from reports.maps import Abstraction, abstract, frequency_map, map_data, performance_map, render
+
+    with user_errors():
+        output_format(out)
+        abstraction = Abstraction(activities_pct, paths_pct)
+        p = prepared_from(locals())
+        performance = kind is MapKind.performance
+        ranked = rank_bottlenecks(p.events, p.cases, with_causes=False).bottlenecks if performance else ()
+        shown, note = abstract(map_data(p.events, bottlenecks=ranked), abstraction, events=p.events)
+        draw = performance_map if performance else frequency_map
+        notes = "\n".join([*p.filtered.describe(), *([note] if note else [])])
+        written = render(draw(shown, title=f"{kind.value.capitalize()} map of {log.name}", note=notes), out)
+    show_context(console, p)
+    if note:
+        console.print(note, markup=False)
+    console.print(f"wrote {written}", markup=False)

@@ -111,6 +111,7 @@ class Experiment:
     baseline: Outcome
     scenarios: tuple[Outcome, ...]
     notes: tuple[str, ...] = ()
+    scenario_specs: tuple[Scenario, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The JSON of `processmine simulate --json` (schema in docs/simulation.md)."""
@@ -198,7 +199,8 @@ def run_experiment(
         for s, runs in zip(scenarios, per_model[1:], strict=True)
     )
     warm = (warmup or timedelta()).total_seconds() / 3600.0
-    return Experiment(replications, seed, start, end, warm, baseline, outcomes, model.notes)
+    return Experiment(replications, seed, start, end, warm, baseline, outcomes, model.notes,
+                      tuple(scenarios))
 
 
 def _outcome(name: str, changes: tuple[str, ...], runs: tuple[RunFigures, ...],

@@ -152,7 +152,7 @@ def _verdict(mean: Figure, model: SimulationModel) -> tuple[str, bool]:
     suffix = ("" if model.has_resources else
               " (stage history without start times: delays between stages, no resource queues)")
     if abs(err) <= GOOD:
-        return f"reproduces mean cycle time within {max(pct, 0.5):.0f}%{suffix}", True
+        return f"reproduces mean cycle time within {max(math.ceil(pct), 1)}%{suffix}", True
     side = "longer" if err > 0 else "shorter"
     return (f"does not reproduce mean cycle time: simulated cases take {pct:.0f}% {side} "
             f"than observed{suffix}"), False

@@ -200,9 +200,10 @@ def _split(events: Events, activities: list[str], members: tuple[str, ...],
     contention = _contention(e, waits, members, calendar)
     w = waits.left_join(contention, "wid").select("wid", "act", "src", "a", "b", "cont")
     clock = hours(w.a, w.b)
-    working = ibis.least(calendar.hours_between(w.a, w.b).cast(dt.float64), clock)
-    w = w.mutate(clock=clock, working=working,
-                 cont=ibis.least(w.cont.fill_null(0.0), working))
+    w = w.mutate(clock=clock,
+                 working=ibis.least(calendar.hours_between(w.a, w.b).cast(dt.float64), clock))
+    # A step of its own, so the (long) calendar expression is computed once, not again here.
+    w = w.mutate(cont=ibis.least(w.cont.fill_null(0.0), w.working))
     per_source = w.group_by(["act", "src"]).aggregate(
         n=w.count(), clock=w.clock.sum(), working=w.working.sum(), cont=w.cont.sum())
     frame = events.log.backend.execute(per_source)
