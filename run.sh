@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up (virtual environment, the project, Graphviz's `dot`) and run one job:
-#   bash run.sh demo   - analyse the support-ticket sample log, write out/
+#   bash run.sh demo   - analyse the support-ticket sample log, write out/report/
 #   bash run.sh test   - run the test suite
 # Works on a fresh Debian machine with Python 3.11: installs python3-venv and graphviz with
-# apt-get when they are missing (with sudo when not root).
+# apt-get when they are missing (with sudo when not root); the tests also need a headless
+# Chromium (Debian's chromium package), installed the same way.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -31,11 +32,12 @@ setup() {
 case "${1:-}" in
   demo)
     setup
-    "$VENV/bin/processmine" inspect sample_logs/support_tickets.csv.gz --json out/inspect.json
-    echo "Report written to out/inspect.json"
+    "$VENV/bin/processmine" analyze sample_logs/support_tickets.csv.gz \
+      --scenarios sample_logs/scenarios.toml --out out/report
     ;;
   test)
     setup
+    command -v chromium >/dev/null 2>&1 || apt_install chromium
     shift
     "$VENV/bin/python" -m pytest "$@"
     ;;
