@@ -17,6 +17,7 @@ import pandas as pd
 from processmine.analysis import Prepared
 from processmine.errors import ProcessMineError
 from processmine.mining.model import (
+    MAX_CONFORMANCE_VARIANTS,
     DiscoveredModel,
     discover_model,
     model_summary,
@@ -70,18 +71,27 @@ class Discovery:
         }
 
 
-def discover(prepared: Prepared, *, noise_threshold: float = 0.2) -> Discovery:
-    """The performance layer, the variants and the inductive-miner model of `prepared`."""
+def discover(prepared: Prepared, *, noise_threshold: float = 0.2,
+             max_conformance_variants: int | None = None, resources: bool = True) -> Discovery:
+    """The performance layer, the variants and the inductive-miner model of `prepared`.
+
+    `max_conformance_variants` caps the variants replayed for fitness and precision (the
+    model's default otherwise); `resources=False` skips the per-resource and hand-off tables
+    (empty frames), which the report does not show.
+    """
     events, cases = prepared.events, prepared.cases
     variants = variant_stats(cases)
     if variants.empty:
         raise ProcessMineError(f"{prepared.original.source}: no cases left to discover a model from "
                                "(check the filters)")
-    model = discover_model(variants, noise_threshold=noise_threshold)
+    model = discover_model(variants, noise_threshold=noise_threshold,
+                           max_conformance_variants=max_conformance_variants
+                           or MAX_CONFORMANCE_VARIANTS)
     return Discovery(
         summary=summarize_cases(cases), edges=edge_stats(events),
         activities=activity_stats(events), start_end=start_end_counts(events),
-        resources=resource_stats(events), handoffs=handoff_stats(events),
+        resources=resource_stats(events) if resources else pd.DataFrame(),
+        handoffs=handoff_stats(events) if resources else pd.DataFrame(),
         rework=rework_stats(events), variants=variants, model=model,
         model_summary=model_summary(model), context=prepared.context(),
     )

@@ -46,7 +46,9 @@ def draw_maps(a: Analysis, options: MapOptions) -> dict[str, Any]:
     """The report's Graphviz maps, by name (frequency, performance, bpmn, scenario)."""
     from reports import maps as m
 
-    data = m.map_data(a.prepared.events, bottlenecks=a.bottlenecks.bottlenecks)
+    d = a.discovery  # the same frames the report's tables show: not computed twice
+    data = m.MapData(d.activities, d.edges, d.start_end, tuple(a.bottlenecks.bottlenecks),
+                     int(d.start_end["starts"].sum()) if len(d.start_end) else 0)
     abstraction = m.Abstraction(options.activities_pct, options.paths_pct)
     shown, note = m.abstract(data, abstraction, events=a.prepared.events)
     graphs: dict[str, Any] = {
