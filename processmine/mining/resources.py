@@ -17,8 +17,9 @@ weeks rather than instants keeps a burst at the start of a shift from hiding its
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -26,6 +27,8 @@ import ibis.expr.types as ir
 from processmine import backend
 from processmine.log import EventLog
 from processmine.mining.calendar import Calendar
+
+T = TypeVar("T")
 
 #: An hour of the week is a working hour when work was seen in it in at least this share of
 #: the weeks in which the resources were seen at all (see the module docstring) ...
@@ -167,7 +170,36 @@ def performers(log: EventLog) -> dict[str, tuple[str, ...]]:
 
 
 def infer_pools(log: EventLog) -> tuple[Pool, ...]:
-    """Group resources by the exact set of activities they perform.
+    return _memo(log, "pools", lambda: _infer_pools(log))
+
+
+def activity_calendars(log: EventLog) -> dict[str, Calendar]:
+    """Per activity, the working week of the resources who perform it (24/7 when unknown);
+    computed once per log table."""
+    return dict(_memo(log, "calendars", lambda: {
+        a: hours_calendar(working_hours(o)) for a, o in observed_hours(log, by="activity").items()}))
+
+
+_CACHE: dict[tuple[int, str], tuple[object, object]] = {}
+
+
+def _memo(log: EventLog, what: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per (log table, what). The table object is kept with the result, so a
+    recycled `id` of a dropped table can never return a stale answer."""
+    key = (id(log.table), what)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is log.table:
+        return hit[1]  # type: ignore[return-value]
+    value = compute()
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = (log.table, value)
+    return value
+
+
+def _infer_pools(log: EventLog) -> tuple[Pool, ...]:
+    """Group resources by the exact set of activities they perform (computed once per log
+    table: bottleneck causes, hand-offs and calibration all ask for the same pools).
 
     Each pool's working hours pool the observations of its members, so a team's shift shows
     even when each member works only some of its hours. Pools are ordered by size, then name.
@@ -201,10 +233,6 @@ def pool_name(activities: tuple[str, ...]) -> str:
     return f"{activities[0]} +{len(activities) - 1} more"
 
 
-def activity_calendars(log: EventLog) -> dict[str, Calendar]:
-    """Per activity, the working week of the resources who perform it (24/7 when unknown)."""
-    return {a: hours_calendar(working_hours(o))
-            for a, o in observed_hours(log, by="activity").items()}
 
 
 __all__ = [
