@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from processmine import __version__
+from processmine.cli_options import JsonOpt, LogArg, ReadOpts, option_groups
 
 if TYPE_CHECKING:
     from processmine.log import EventLog
@@ -28,24 +29,6 @@ app = typer.Typer(
 )
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-DEFAULT_DB = Path(".processmine") / "processmine.duckdb"
-
-LogArg = Annotated[Path, typer.Argument(help="Event log: CSV/TSV (optionally .gz), Parquet, XES or XES.gz.", show_default=False)]
-CaseOpt = Annotated[str | None, typer.Option("--case", help="Column holding the case id.", rich_help_panel="Mapping")]
-ActivityOpt = Annotated[str | None, typer.Option("--activity", help="Column holding the activity.", rich_help_panel="Mapping")]
-TimestampOpt = Annotated[str | None, typer.Option("--timestamp", help="Column holding the completion time.", rich_help_panel="Mapping")]
-StartOpt = Annotated[str | None, typer.Option("--start", help="Column holding the start time.", rich_help_panel="Mapping")]
-ResourceOpt = Annotated[str | None, typer.Option("--resource", help="Column holding the resource (agent, owner).", rich_help_panel="Mapping")]
-LifecycleOpt = Annotated[str | None, typer.Option("--lifecycle", help="Column holding start/complete transitions.", rich_help_panel="Mapping")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A processmine.toml with [columns] and [read] (default: the one next to the log).", rich_help_panel="Mapping")]
-FormatOpt = Annotated[str | None, typer.Option("--timestamp-format", help="strptime format of the timestamps, e.g. '%d.%m.%Y %H:%M'.", rich_help_panel="Reading")]
-ZoneOpt = Annotated[str, typer.Option("--timezone", help="Zone of timestamps written without an offset.", rich_help_panel="Reading")]
-DayFirstOpt = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Order of day and month in dates like 03/04/2016 (default: decided from the values).", show_default=False, rich_help_panel="Reading")]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail when any row has to be excluded.", rich_help_panel="Reading")]
-DbOpt = Annotated[Path, typer.Option("--db", help="Ingest cache (a DuckDB file).", rich_help_panel="Reading")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Parse the file without reading or writing the cache.", rich_help_panel="Reading")]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON to this file.")]
 
 
 @contextmanager
@@ -73,33 +56,24 @@ def main(
     """Process mining and what-if simulation for CRM and support event logs."""
 
 
-def load(
-    log: Path, *, case: str | None, activity: str | None, timestamp: str | None,
-    start: str | None, resource: str | None, lifecycle: str | None, config: Path | None,
-    timestamp_format: str | None, timezone: str, dayfirst: bool | None, strict: bool,
-    db: Path, no_cache: bool,
-) -> EventLog:
-    """Read a log from the shared command-line options (used by every command)."""
+def load(log: Path, read: ReadOpts) -> EventLog:
+    """Read a log from the shared mapping and reading options (used by every command)."""
     from processmine.canonical import ReadOptions
     from processmine.mapping import ColumnMapping
     from processmine.reader import open_log
 
-    mapping = ColumnMapping(case, activity, timestamp, start, resource, lifecycle)
-    options = ReadOptions(timestamp_format=timestamp_format, timezone=timezone, dayfirst=dayfirst,
-                          strict=strict, latest=datetime.now(UTC).replace(tzinfo=None))
-    return open_log(log, mapping, options=options, config=config,
-                    cache_db=None if no_cache else db)
+    mapping = ColumnMapping(read.case, read.activity, read.timestamp, read.start, read.resource,
+                            read.lifecycle)
+    options = ReadOptions(timestamp_format=read.timestamp_format, timezone=read.timezone,
+                          dayfirst=read.dayfirst, strict=read.strict,
+                          latest=datetime.now(UTC).replace(tzinfo=None))
+    return open_log(log, mapping, options=options, config=read.config,
+                    cache_db=None if read.no_cache else read.db)
 
 
 @app.command()
-def inspect(
-    log: LogArg,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False, json_out: JsonOpt = None,
-) -> None:
+@option_groups
+def inspect(log: LogArg, *, read: ReadOpts, json_out: JsonOpt = None) -> None:
     """Read and check a log: the mapping used, its size and span, and every data problem.
 
     Example: processmine inspect sample_logs/support_tickets.csv.gz --json inspect.json
@@ -108,10 +82,7 @@ def inspect(
     from processmine.summary import summarize
 
     with user_errors():
-        event_log = load(log, case=case, activity=activity, timestamp=timestamp, start=start,
-                         resource=resource, lifecycle=lifecycle, config=config,
-                         timestamp_format=timestamp_format, timezone=timezone, dayfirst=dayfirst,
-                         strict=strict, db=db, no_cache=no_cache)
+        event_log = load(log, read)
         summary = summarize(event_log)
     show_inspection(console, event_log, summary)
     if json_out is not None:

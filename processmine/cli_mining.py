@@ -10,83 +10,44 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from processmine.cli import (
-    DEFAULT_DB,
-    ActivityOpt,
-    CaseOpt,
-    ConfigOpt,
-    DayFirstOpt,
-    DbOpt,
-    FormatOpt,
-    JsonOpt,
-    LifecycleOpt,
-    LogArg,
-    NoCacheOpt,
-    ResourceOpt,
-    StartOpt,
-    StrictOpt,
-    TimestampOpt,
-    ZoneOpt,
-    app,
-    console,
-    load,
-    user_errors,
-    write_json,
-)
+from processmine.cli import app, console, load, user_errors, write_json
+from processmine.cli_options import ByOpt, FilterOpts, JsonOpt, LogArg, ReadOpts, option_groups
 
 if TYPE_CHECKING:
     from processmine.analysis import AnalysisOptions, Prepared
 
-_F = "Filters"
-_T = "Time"
-TopVariantsOpt = Annotated[float | None, typer.Option("--top-variants", help="Keep the most frequent variants covering this % of cases.", rich_help_panel=_F, show_default=False)]
-MinActivityOpt = Annotated[float | None, typer.Option("--min-activity", help="Keep activities occurring in at least this % of cases (others' events removed).", rich_help_panel=_F, show_default=False)]
-FromOpt = Annotated[str | None, typer.Option("--from", help="Keep cases starting at or after this date/time (ISO, UTC).", rich_help_panel=_F, show_default=False)]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Keep cases starting before this date/time (ISO, UTC).", rich_help_panel=_F, show_default=False)]
-WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="Attribute filter, repeatable: channel=email, priority!=P4, channel=email,chat, Amount>=10000.", rich_help_panel=_F, show_default=False)]
-StartsWithOpt = Annotated[str | None, typer.Option("--starts-with", help="Keep cases whose first activity is one of these (comma-separated).", rich_help_panel=_F, show_default=False)]
-EndsWithOpt = Annotated[str | None, typer.Option("--ends-with", help="Keep cases whose last activity is one of these (comma-separated).", rich_help_panel=_F, show_default=False)]
-CompleteOpt = Annotated[bool, typer.Option("--complete-only", help="Keep complete cases only (ending in an end activity).", rich_help_panel=_F)]
-EndActsOpt = Annotated[str | None, typer.Option("--end-activities", help="Activities that end a case (comma-separated; default: those ending >= 90% of the cases they occur in).", rich_help_panel=_F, show_default=False)]
-CalendarOpt = Annotated[str | None, typer.Option("--calendar", help="Measure durations in working hours, e.g. 'Mon-Fri 08:00-17:00'.", rich_help_panel=_T, show_default=False)]
-HolidaysOpt = Annotated[Path | None, typer.Option("--holidays", help="File of holiday dates: one ISO date per line, or a CSV with a date column; for --calendar.", rich_help_panel=_T, show_default=False)]
-ByOpt = Annotated[str | None, typer.Option("--by", help="Split by this case attribute (e.g. LeadSource, channel).", show_default=False)]
 
-_READ = ("case", "activity", "timestamp", "start", "resource", "lifecycle", "config",
-         "timestamp_format", "timezone", "dayfirst", "strict", "db", "no_cache")
-
-
-def prepared_from(opts: dict[str, Any]) -> Prepared:
-    """Read the log and prepare the analysis from a command's options (its `locals()`)."""
+def prepared_from(log: Path, read: ReadOpts, filters: FilterOpts) -> Prepared:
+    """Read the log and prepare the analysis from a command's shared options."""
     from processmine.analysis import prepare
 
-    log = load(opts["log"], **{k: opts[k] for k in _READ})
-    return prepare(log, analysis_options(opts))
+    return prepare(load(log, read), analysis_options(filters))
 
 
-def analysis_options(opts: dict[str, Any]) -> AnalysisOptions:
-    """The filters, calendar and end activities of a command's options (its `locals()`)."""
+def analysis_options(filters: FilterOpts) -> AnalysisOptions:
+    """The filters, calendar and end activities of a command's options."""
     from processmine.analysis import AnalysisOptions
     from processmine.errors import ConfigError
     from processmine.mining.calendar import Calendar
     from processmine.mining.filters import FilterSpec
 
+    f = filters
     calendar = None
-    if opts["holidays"] is not None and opts["calendar"] is None:
+    if f.holidays is not None and f.calendar is None:
         raise ConfigError("--holidays needs --calendar (the working hours the holidays interrupt)")
-    if opts["calendar"] is not None:
-        holidays = Calendar.read_holidays(opts["holidays"]) if opts["holidays"] else ()
-        calendar = Calendar.parse(opts["calendar"], holidays)
-    ends = _names(opts["end_activities"])
+    if f.calendar is not None:
+        holidays = Calendar.read_holidays(f.holidays) if f.holidays else ()
+        calendar = Calendar.parse(f.calendar, holidays)
+    ends = _names(f.end_activities)
     spec = FilterSpec(
-        variants_pct=opts["top_variants"], activities_pct=opts["min_activity"],
-        start_from=_moment(opts["start_from"], "--from"), start_to=_moment(opts["start_to"], "--to"),
-        where=tuple(opts["where"] or ()), starts_with=_names(opts["starts_with"]) or (),
-        ends_with=_names(opts["ends_with"]) or (), complete_only=opts["complete_only"],
+        variants_pct=f.top_variants, activities_pct=f.min_activity,
+        start_from=_moment(f.start_from, "--from"), start_to=_moment(f.start_to, "--to"),
+        where=tuple(f.where or ()), starts_with=_names(f.starts_with) or (),
+        ends_with=_names(f.ends_with) or (), complete_only=f.complete_only,
         end_activities=ends,
     )
     return AnalysisOptions(spec, calendar, ends)
@@ -111,20 +72,12 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 
 @app.command()
+@option_groups
 def bottlenecks(
     log: LogArg,
     top: Annotated[int, typer.Option("--top", help="How many bottlenecks to list.", min=1)] = 10,
     json_out: JsonOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """Rank bottlenecks by the hours they add to cycle time, with causes and explanations.
 
@@ -134,7 +87,7 @@ def bottlenecks(
     from processmine.render_mining import show_bottlenecks, show_context
 
     with user_errors():
-        p = prepared_from(locals())
+        p = prepared_from(log, read, filters)
         report = rank_bottlenecks(p.events, p.cases, top=top)
     show_context(console, p)
     show_bottlenecks(console, report)
@@ -143,6 +96,7 @@ def bottlenecks(
 
 
 @app.command()
+@option_groups
 def funnel(
     log: LogArg,
     by: ByOpt = None,
@@ -150,16 +104,7 @@ def funnel(
     won: Annotated[str | None, typer.Option("--won", help="Won outcomes, comma-separated (default: inferred from end activities).", show_default=False)] = None,
     lost: Annotated[str | None, typer.Option("--lost", help="Lost outcomes, comma-separated.", show_default=False)] = None,
     json_out: JsonOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """The pipeline funnel: stages reached, conversion, drop-off, win rate, per segment.
 
@@ -169,7 +114,7 @@ def funnel(
     from processmine.render_mining import show_context, show_funnel
 
     with user_errors():
-        p = prepared_from(locals())
+        p = prepared_from(log, read, filters)
         result = build_funnel(p.events, p.cases, stages=_names(stages), won=_names(won),
                               lost=_names(lost), by=by)
     show_context(console, p)
@@ -179,21 +124,13 @@ def funnel(
 
 
 @app.command()
+@option_groups
 def kpis(
     log: LogArg,
     by: ByOpt = None,
     sla: Annotated[str | None, typer.Option("--sla", help="Service level for cycle time, e.g. 48h, 2d, 90m.", show_default=False)] = None,
     json_out: JsonOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """Cycle time, throughput, arrivals, work in progress, rework and SLA breaches, weekly.
 
@@ -204,7 +141,7 @@ def kpis(
 
     with user_errors():
         sla_hours = parse_duration(sla) if sla is not None else None
-        p = prepared_from(locals())
+        p = prepared_from(log, read, filters)
         report = compute_kpis(p.events, p.cases, sla_hours=sla_hours, by=by)
     show_context(console, p)
     show_kpis(console, report)
@@ -213,20 +150,12 @@ def kpis(
 
 
 @app.command()
+@option_groups
 def discover(
     log: LogArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for model.bpmn, model.pnml, variants.csv and statistics.json.")] = Path("out/discover"),
     noise: Annotated[float, typer.Option("--noise", help="Noise threshold of the inductive miner (0 keeps every path).", min=0.0, max=1.0)] = 0.2,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """Discover the process: model (BPMN, PNML), variants (CSV) and statistics (JSON).
 
@@ -237,7 +166,7 @@ def discover(
     from processmine.render_mining import show_context, show_discovery
 
     with user_errors():
-        p = prepared_from(locals())
+        p = prepared_from(log, read, filters)
         result = run_discovery(p, noise_threshold=noise)
         written = write_discovery(result, out)
     show_context(console, p)
@@ -258,21 +187,13 @@ MapPathsOpt = Annotated[float, typer.Option("--paths", help="Show the most frequ
 
 
 @app.command("map")
+@option_groups
 def map_cmd(
     log: LogArg,
     kind: Annotated[MapKind, typer.Option("--kind", help="frequency: counts of activities and paths; performance: waiting and processing times, bottlenecks marked.")] = MapKind.frequency,
     out: Annotated[Path, typer.Option("--out", help="Map file: .svg, .png, .pdf, or .dot for the Graphviz source.")] = Path("out/map.svg"),
     activities_pct: MapActivitiesOpt = 100.0, paths_pct: MapPathsOpt = 100.0,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """Draw the process map (frequency or performance) as SVG, PNG or PDF.
 
@@ -286,7 +207,7 @@ def map_cmd(
     with user_errors():
         output_format(out)
         abstraction = Abstraction(activities_pct, paths_pct)
-        p = prepared_from(locals())
+        p = prepared_from(log, read, filters)
         performance = kind is MapKind.performance
         ranked = rank_bottlenecks(p.events, p.cases, with_causes=False).bottlenecks if performance else ()
         shown, note = abstract(map_data(p.events, bottlenecks=ranked), abstraction, events=p.events)

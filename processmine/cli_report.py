@@ -15,43 +15,9 @@ from typing import Annotated
 
 import typer
 
-from processmine.cli import (
-    DEFAULT_DB,
-    ActivityOpt,
-    CaseOpt,
-    ConfigOpt,
-    DayFirstOpt,
-    DbOpt,
-    FormatOpt,
-    LifecycleOpt,
-    LogArg,
-    NoCacheOpt,
-    ResourceOpt,
-    StartOpt,
-    StrictOpt,
-    TimestampOpt,
-    ZoneOpt,
-    app,
-    console,
-    load,
-    user_errors,
-)
-from processmine.cli_mining import (
-    _READ,
-    ByOpt,
-    CalendarOpt,
-    CompleteOpt,
-    EndActsOpt,
-    EndsWithOpt,
-    FromOpt,
-    HolidaysOpt,
-    MinActivityOpt,
-    StartsWithOpt,
-    ToOpt,
-    TopVariantsOpt,
-    WhereOpt,
-    analysis_options,
-)
+from processmine.cli import app, console, load, user_errors
+from processmine.cli_mining import analysis_options
+from processmine.cli_options import ByOpt, FilterOpts, LogArg, ReadOpts, option_groups
 
 _R = "Report"
 _S = "Simulation"
@@ -62,6 +28,7 @@ PseudoKeyOpt = Annotated[str | None, typer.Option("--pseudonym-key", help="Key f
 
 
 @app.command()
+@option_groups
 def analyze(
     log: LogArg,
     out: Annotated[Path, typer.Option("--out", help="Report folder.", rich_help_panel=_R)] = Path("out/report"),
@@ -76,16 +43,7 @@ def analyze(
     top: Annotated[int, typer.Option("--top", help="Bottlenecks listed.", min=1, rich_help_panel=_R)] = 10,
     activities_pct: ActivitiesPctOpt = 100.0, paths_pct: PathsPctOpt = 100.0,
     pseudonymize: PseudoOpt = None, pseudonym_key: PseudoKeyOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
-    top_variants: TopVariantsOpt = None, min_activity: MinActivityOpt = None,
-    start_from: FromOpt = None, start_to: ToOpt = None, where: WhereOpt = None,
-    starts_with: StartsWithOpt = None, ends_with: EndsWithOpt = None,
-    complete_only: CompleteOpt = False, end_activities: EndActsOpt = None,
-    calendar: CalendarOpt = None, holidays: HolidaysOpt = None,
+    *, read: ReadOpts, filters: FilterOpts,
 ) -> None:
     """Run the whole analysis and write one self-contained report (HTML, Markdown, JSON, maps).
 
@@ -100,18 +58,17 @@ def analyze(
     from reports.pipeline import analyze as run_analysis
     from reports.writer import MapOptions, write_report
 
-    opts = locals()
     with user_errors():
         sla_hours = parse_duration(sla) if sla is not None else None
         options = AnalyzeOptions(
-            analysis=analysis_options(opts), scenarios=scenarios, suggest=suggest,
+            analysis=analysis_options(filters), scenarios=scenarios, suggest=suggest,
             simulate=simulation, replications=replications, seed=seed, workers=workers,
             sla_hours=sla_hours, by=by, top=top, command=_command_line(),
         )
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
             task = bar.add_task("reading the log", total=7)
-            event_log = load(log, **{k: opts[k] for k in _READ})
+            event_log = load(log, read)
             privacy = None
             if pseudonymize is not None:
                 done = pseudonymize_log(event_log, PseudonymSpec.parse(pseudonymize), pseudonym_key)

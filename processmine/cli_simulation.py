@@ -12,45 +12,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from processmine.cli import (
-    DEFAULT_DB,
-    ActivityOpt,
-    CaseOpt,
-    ConfigOpt,
-    DayFirstOpt,
-    DbOpt,
-    FormatOpt,
-    JsonOpt,
-    LifecycleOpt,
-    LogArg,
-    NoCacheOpt,
-    ResourceOpt,
-    StartOpt,
-    StrictOpt,
-    TimestampOpt,
-    ZoneOpt,
-    app,
-    console,
-    load,
-    user_errors,
-    write_json,
-)
+from processmine.cli import app, console, load, user_errors, write_json
+from processmine.cli_options import JsonOpt, LogArg, ReadOpts, option_groups
 
 if TYPE_CHECKING:
     from processmine.log import EventLog
     from simulation.model import SimulationModel
 
-_READ = ("case", "activity", "timestamp", "start", "resource", "lifecycle", "config",
-         "timestamp_format", "timezone", "dayfirst", "strict", "db", "no_cache")
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of every random draw: the same seed gives the same numbers.")]
 ReplicationsOpt = Annotated[int, typer.Option("--replications", help="Runs per scenario (and of the baseline).", min=1)]
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Use this calibrated (possibly edited) model instead of calibrating from the log.", show_default=False)]
 ByAttrOpt = Annotated[str | None, typer.Option("--route-by", help="Condition routing on this case attribute.", show_default=False)]
 RoutingOpt = Annotated[str, typer.Option("--routing", help="first_order (transition probabilities) or variants (replay observed paths).")]
-
-
-def _log(opts: dict[str, object]) -> EventLog:
-    return load(opts["log"], **{k: opts[k] for k in _READ})  # type: ignore[arg-type]
 
 
 def _model(log: EventLog, model_path: Path | None, *, route_by: str | None, routing: str,
@@ -64,15 +37,12 @@ def _model(log: EventLog, model_path: Path | None, *, route_by: str | None, rout
 
 
 @app.command("calibrate")
+@option_groups
 def calibrate_cmd(
     log: LogArg,
     out: Annotated[Path, typer.Option("--out", help="Where to save the model: .toml (editable) or .json.")] = Path("model.toml"),
     route_by: ByAttrOpt = None, routing: RoutingOpt = "first_order", seed: SeedOpt = 0,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
+    *, read: ReadOpts,
 ) -> None:
     """Calibrate a simulation model from the log and save it (TOML or JSON, editable).
 
@@ -81,7 +51,7 @@ def calibrate_cmd(
     from processmine.render_simulation import show_model
 
     with user_errors():
-        event_log = _log(locals())
+        event_log = load(log, read)
         model = _model(event_log, None, route_by=route_by, routing=routing, seed=seed)
         model.save(out)
     show_model(console, model)
@@ -89,16 +59,13 @@ def calibrate_cmd(
 
 
 @app.command("validate")
+@option_groups
 def validate_cmd(
     log: LogArg,
     holdout: Annotated[float | None, typer.Option("--holdout", help="Calibrate on the first (1 - share) of cases by start, validate on the rest, e.g. 0.3.", show_default=False)] = None,
     replications: ReplicationsOpt = 3, seed: SeedOpt = 0, model: ModelOpt = None,
     json_out: JsonOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
+    *, read: ReadOpts,
 ) -> None:
     """Calibrate, simulate the log's own span and compare simulated with observed.
 
@@ -109,7 +76,7 @@ def validate_cmd(
     from simulation.validate import validate
 
     with user_errors():
-        event_log = _log(locals())
+        event_log = load(log, read)
         given = SimulationModel.load(model) if model is not None else None
         result = validate(event_log, holdout=holdout, replications=replications, seed=seed,
                           model=given)
@@ -119,6 +86,7 @@ def validate_cmd(
 
 
 @app.command("simulate")
+@option_groups
 def simulate_cmd(
     log: LogArg,
     scenarios: Annotated[Path | None, typer.Option("--scenarios", help="TOML file of named scenarios (see sample_logs/scenarios.toml).", show_default=False)] = None,
@@ -129,11 +97,7 @@ def simulate_cmd(
     workers: Annotated[int | None, typer.Option("--workers", help="Parallel processes (default: one per CPU core).", show_default=False)] = None,
     route_by: ByAttrOpt = None, routing: RoutingOpt = "first_order",
     json_out: JsonOpt = None,
-    case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    start: StartOpt = None, resource: ResourceOpt = None, lifecycle: LifecycleOpt = None,
-    config: ConfigOpt = None, timestamp_format: FormatOpt = None, timezone: ZoneOpt = "UTC",
-    dayfirst: DayFirstOpt = None, strict: StrictOpt = False, db: DbOpt = DEFAULT_DB,
-    no_cache: NoCacheOpt = False,
+    *, read: ReadOpts,
 ) -> None:
     """Run what-if scenarios against the calibrated as-is process, with confidence intervals.
 
@@ -149,7 +113,7 @@ def simulate_cmd(
     with user_errors():
         if scenarios is None and not suggest:
             raise ConfigError("nothing to simulate: give --scenarios FILE and/or --suggest")
-        event_log = _log(locals())
+        event_log = load(log, read)
         sim_model = _model(event_log, model, route_by=route_by, routing=routing, seed=seed)
         chosen = load_scenarios(scenarios) if scenarios is not None else []
         if suggest:
@@ -171,7 +135,7 @@ def simulate_cmd(
 def _suggestions(log: EventLog, model: SimulationModel, taken: set[str]) -> list:  # type: ignore[type-arg]
     from processmine.analysis import prepare
     from processmine.mining.bottlenecks import rank_bottlenecks
-    from simulation.scenarios import suggest
+    from simulation.suggest import suggest
 
     prepared = prepare(log)
     report = rank_bottlenecks(prepared.events, prepared.cases, top=10)
