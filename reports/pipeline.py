@@ -154,7 +154,8 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
                 notes: list[str], step: Callable[[int], None]) -> tuple[object, object, object]:
     from simulation.calibrate import calibrate
     from simulation.experiment import run_experiment
-    from simulation.scenarios import load_scenarios, suggest
+    from simulation.scenarios import load_scenarios
+    from simulation.suggest import suggest
     from simulation.validate import validate
 
     log = prepared.log

@@ -28,15 +28,14 @@ which lists the closest names when one does not match):
 - `cost`: `hourly` for the pool named by `pool` (or else the pool that performs `activity`)
   and/or `per_execution` for `activity`, so the experiment reports a cost per case.
 
-`suggest` turns the top bottlenecks of a log into candidate scenarios of the same kinds.
+`suggest` (simulation/suggest.py, re-exported here) turns the top bottlenecks of a log into
+candidate scenarios of the same kinds.
 """
 
 from __future__ import annotations
 
 import difflib
-import heapq
 import math
-import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields, replace
@@ -58,14 +57,9 @@ from simulation.model import (
 )
 
 if TYPE_CHECKING:
-    from processmine.mining.bottlenecks import Bottleneck, BottleneckReport
+    from simulation.suggest import APPROVAL, SMALL_POOL, suggest
 
 FORMAT_VERSION = 1
-#: Pools of at most this many members get longer hours suggested when their work waits for
-#: them to come on shift; for a large team a shift change is rarely the first lever.
-SMALL_POOL = 3
-#: Activity names that read as an approval, which `suggest` proposes to remove.
-APPROVAL = re.compile(r"approv|sign[- ]?off|review|authori[sz]", re.IGNORECASE)
 _TABLE = dict[str, dict[str, float]]
 
 
@@ -736,7 +730,6 @@ def _variants_rerouted(variants: Sequence[tuple[tuple[str, ...], float]], source
 # --- calendars ------------------------------------------------------------------------------
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEK = 7 * 1440
 
 
 def _minutes(spec: str) -> list[set[int]]:
@@ -771,143 +764,6 @@ def _union(a: str, b: str) -> str:
     return _spec(days) or a
 
 
-def _extra_hours(spec: str) -> str | None:
-    """Hours a pool could add: the times it works on any day, on every weekday it does not
-    work yet; or, when it already works every weekday, two more hours after each shift (a gap
-    under four hours is a break inside a shift, not its end). None for 24/7."""
-    days = _minutes(spec)
-    if any(not days[d] for d in range(5)):
-        anywhere = set().union(*days)
-        return _spec([(anywhere - days[d]) if d < 5 else set() for d in range(7)])
-    week = {d * 1440 + m for d, minutes in enumerate(days) for m in minutes}
-    extra: set[int] = set()
-    for minute in week:
-        if (minute + 1) % _WEEK in week:
-            continue  # not the end of a run
-        gap = next((g for g in range(1, _WEEK) if (minute + g) % _WEEK in week), _WEEK)
-        if gap > 240:
-            extra |= {(minute + g) % _WEEK for g in range(1, 121)}
-    return _spec([{m - d * 1440 for m in extra if m // 1440 == d} for d in range(7)])
-
-
-# --- suggestions ----------------------------------------------------------------------------
-
-def suggest(model: SimulationModel, report: BottleneckReport, *, limit: int = 5) -> list[Scenario]:
-    """Candidate scenarios for the top bottlenecks, in rank order, at most `limit`.
-
-    - waiting mostly in contention (all members busy): one more member for the pool;
-    - waiting mostly for a small pool (<= SMALL_POOL members) to come on shift: longer hours
-      (`_extra_hours`);
-    - an approval-like activity (`APPROVAL`) whose waiting is not extraneous: skip the step;
-    - long processing: halve the work (duration_factor 0.5);
-    - rework: halve the loop: on the most probable cycle back to the activity, the least
-      probable step is where cases choose to go round again; its probability is halved.
-    Extraneous waiting (the customer, a third party), waits that could not be split into causes
-    and team hand-offs get no suggestion: no change of the model's resources addresses them.
-    Candidates the model cannot take (an activity without a pool, a loop without another way
-    out) are left out, and so are repeats.
-    """
-    out: list[Scenario] = []
-    seen: set[tuple[Change, ...]] = set()
-    for b in report.bottlenecks:
-        for scenario in _candidates(model, b):
-            if scenario.changes in seen or not _takes(model, scenario):
-                continue
-            seen.add(scenario.changes)
-            out.append(scenario)
-            if len(out) >= limit:
-                return out
-    return out
-
-
-def _candidates(model: SimulationModel, b: Bottleneck) -> list[Scenario]:
-    why = f"Suggested by bottleneck #{b.rank}" + (f": {b.explanation}" if b.explanation else ".")
-    activity = b.target if b.kind == "edge" else b.activity
-    if activity is None or activity not in model.activities:
-        return []
-    act = model.activities[activity]
-    if b.kind in ("wait", "edge"):
-        if b.causes is None or act.pool is None or b.causes.total <= 0:
-            return []
-        shares = b.causes.shares()
-        main = max(shares, key=lambda k: shares[k])
-        found = []
-        if main == "contention":
-            found.append(Scenario(f"One more person for '{activity}'",
-                                  (Capacity(activity=activity, delta=1),), why))
-        if main == "unavailability" and model.pools[act.pool].capacity <= SMALL_POOL:
-            extra = _extra_hours(model.pools[act.pool].calendar)
-            if extra is not None:
-                found.append(Scenario(f"Longer hours for '{activity}'",
-                                      (WorkingHours(extra, activity=activity, add=True),), why))
-        if main != "extraneous" and APPROVAL.search(activity):
-            found.append(Scenario(f"Skip '{activity}'", (Remove(activity),), why))
-        return found
-    if b.kind == "processing" and act.duration.mean > 0:
-        return [Scenario(f"Halve the work of '{activity}'",
-                         (Automate(activity, duration_factor=0.5),), why)]
-    if b.kind == "rework":
-        edge = _loop_edge(_first_order(model), activity)
-        if edge is not None:
-            return [Scenario(f"Halve the rework of '{activity}'",
-                             (Reroute(edge[0], edge[1], 0.5),), why)]
-    return []
-
-
-def _takes(model: SimulationModel, scenario: Scenario) -> bool:
-    try:
-        apply(model, scenario)
-    except ConfigError:
-        return False
-    return True
-
-
-def _first_order(model: SimulationModel) -> _TABLE:
-    """Transition probabilities; for variant routing, those the variant mix implies."""
-    if model.routing.mode != "variants":
-        return {s: normalised(row) for s, row in model.routing.transitions.items()}
-    counts: _TABLE = {}
-    for path, p in model.routing.variants:
-        full = (START, *path, END)
-        for a, b in zip(full, full[1:], strict=False):
-            counts.setdefault(a, {})
-            counts[a][b] = counts[a].get(b, 0.0) + p
-    return {s: normalised(row) for s, row in counts.items()}
-
-
-def _loop_edge(table: _TABLE, activity: str) -> tuple[str, str] | None:
-    """The least probable step on the most probable cycle from `activity` back to itself."""
-    heap: list[tuple[float, str, str]] = []
-    parent: dict[str, str] = {}
-
-    def push(cost: float, node: str) -> None:
-        for nxt, p in sorted(table.get(node, {}).items()):
-            if nxt != END and p > 0 and nxt not in parent:
-                heapq.heappush(heap, (cost - math.log(p), nxt, node))
-
-    push(0.0, activity)
-    while heap:
-        cost, node, via = heapq.heappop(heap)
-        if node in parent:
-            continue
-        parent[node] = via
-        if node == activity:
-            break
-        push(cost, node)
-    if activity not in parent:
-        return None
-    edges, node = [], activity
-    while True:
-        via = parent[node]
-        edges.append((via, node))
-        node = via
-        if node == activity:
-            break
-    edges.reverse()
-    source, target = min(edges, key=lambda e: table[e[0]][e[1]])
-    return (source, target) if table[source][target] < 1 else None
-
-
 # --- text -----------------------------------------------------------------------------------
 
 def _pct(factor: float) -> str:
@@ -932,6 +788,18 @@ def _duration_text(hours: float) -> str:
         if n > 0 and n * per == hours:
             return f"{n}{unit}"
     return f"{hours:.17f}".rstrip("0").rstrip(".") + "h"
+
+
+# `suggest` lives in simulation/suggest.py, which imports this module; it is re-exported here,
+# on first use, so `from simulation.scenarios import suggest` keeps working in either order.
+_MOVED = ("APPROVAL", "SMALL_POOL", "suggest")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from simulation import suggest as moved
+        return getattr(moved, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
