@@ -164,8 +164,12 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
     except ProcessMineError as err:
         notes.append(f"No simulation: the model could not be calibrated ({err}).")
         return None, None, None
-    validation = validate(log, model=model, replications=min(options.replications, 3),
-                          seed=options.seed)
+    try:
+        validation = validate(log, model=model, replications=min(options.replications, 3),
+                              seed=options.seed)
+    except ProcessMineError as err:
+        notes.append(f"No simulation: the calibrated model could not be run ({err}).")
+        return None, None, model
     step(4)
     chosen = list(load_scenarios(options.scenarios)) if options.scenarios is not None else []
     if options.suggest:
@@ -175,9 +179,13 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
         notes.append("No scenario was simulated: none was given and the bottlenecks suggested none.")
         return validation, None, model
     start, end = _span(log)
-    experiment = run_experiment(model, chosen, start=start, end=end,
-                                replications=options.replications, seed=options.seed,
-                                warmup=timedelta(weeks=2), workers=options.workers)
+    try:
+        experiment = run_experiment(model, chosen, start=start, end=end,
+                                    replications=options.replications, seed=options.seed,
+                                    warmup=timedelta(weeks=2), workers=options.workers)
+    except ProcessMineError as err:
+        notes.append(f"No scenario was simulated: {err}")
+        return validation, None, model
     return validation, experiment, model
 
 

@@ -255,6 +255,10 @@ def _priority_order(values: tuple[str, ...]) -> tuple[str, ...] | None:
 def _routing(events: Events, cases: Cases, by: str | None, mode: str,
              notes: list[str]) -> Routing:
     counts = _transition_counts(events, cases, by)
+    if not mostly_complete(cases):
+        notes.append("Most cases do not end in an end activity (one that ends at least 90% of "
+                     "the cases it occurs in), so routing ends cases where the log's cases last "
+                     "stopped, open ones included.")
     overall = _table(counts.groupby(["source", "target"], as_index=False)["n"].sum())
     missing = sorted(set(_activities(events)) - set(overall))
     for activity in missing:
@@ -285,6 +289,16 @@ def _routing(events: Events, cases: Cases, by: str | None, mode: str,
     return Routing(overall, mode="first_order", by=by, conditioned=conditioned)
 
 
+def mostly_complete(cases: Cases) -> bool:
+    """Whether at least half of the cases end in an end activity. Only then do complete cases
+    alone teach where cases end: when most are "open", the inferred end activities are too
+    few to trust (or there are none), and learning the end from them alone would route almost
+    every simulated case round the process for far too long."""
+    t = cases.table
+    row = t.get_backend().execute(t.aggregate(done=t.complete.sum(), n=t.count())).iloc[0]
+    return int(row["n"]) > 0 and int(row["done"] or 0) >= 0.5 * int(row["n"])
+
+
 def _transition_counts(events: Events, cases: Cases, by: str | None) -> pd.DataFrame:
     """Counts `n` per (`value` of `by`, `source`, `target`), with START and END rows; END
     only from complete cases."""
@@ -298,7 +312,9 @@ def _transition_counts(events: Events, cases: Cases, by: str | None) -> pd.DataF
                            target=pairs.activity).aggregate(n=pairs.count())
     starts = c.group_by(value=key(c), source=ibis.literal(START),
                         target=c.start_activity).aggregate(n=c.count())
-    done = c.filter(c.complete)
+    # Open cases have not ended, so complete ones teach where cases end, unless most cases are
+    # not complete (see `mostly_complete`): then every case's last activity ends it.
+    done = c.filter(c.complete) if mostly_complete(cases) else c
     ends = done.group_by(value=key(done), source=done.end_activity,
                          target=ibis.literal(END)).aggregate(n=done.count())
     frame = events.log.backend.execute(edges.union(starts, distinct=False).union(ends, distinct=False))

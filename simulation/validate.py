@@ -186,9 +186,13 @@ def _cases_starting(log: EventLog, lo: datetime | None, hi: datetime | None) -> 
 
 
 def _observed(log: EventLog, model: SimulationModel) -> dict[str, Any]:
+    from simulation.calibrate import mostly_complete
+
     events = enrich(log)
     cases = case_table(events)
-    c = cases.table.filter(cases.table.complete)
+    # As calibration does: when most cases are not "complete", every case counts as ended
+    # where it stopped, and the simulated cases are routed to end there too.
+    c = cases.table.filter(cases.table.complete) if mostly_complete(cases) else cases.table
     values = log.backend.execute(c.select("cycle_h").limit(200_000))["cycle_h"].to_numpy(float)
     acts = activity_stats(events)
     total = float(acts["count"].sum()) or 1.0

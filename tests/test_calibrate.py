@@ -371,3 +371,38 @@ def test_priority_order(tmp_path: Path, column: str, values: list[str],
     model = calibrate(read_log(path))
     assert model.priority == column
     assert model.priority_order == order
+
+
+def test_routing_when_most_cases_are_not_complete(tmp_path: Path) -> None:
+    """No activity ends >= 90% of its cases, so no case is "complete": the cases' last
+    activities must still end simulated cases (else a case could never leave the process).
+
+    Paths, 10 cases each: A,B / A,B,A / A,C / A,C,B. B occurs in 30 cases and ends 20 of them
+    (67%), A ends 10 of 40, C ends 10 of 20: none is an end activity. Routing from all cases:
+    B -> END 20/30, B -> A 10/30; C -> END 10/20, C -> B 10/20; A -> END 10/50 (A occurs 50
+    times: 40 starts + 10 returns), A -> B 20/50, A -> C 20/50.
+    """
+    from simulation.engine import simulate
+
+    rows = [["case", "activity", "start", "end", "resource"]]
+    paths = [("A", "B"), ("A", "B", "A"), ("A", "C"), ("A", "C", "B")]
+    t0 = datetime(2024, 1, 1, 9)
+    n = 0
+    for k in range(10):
+        for p, path in enumerate(paths):
+            n += 1
+            t = t0 + timedelta(days=k, hours=2 * p)
+            for i, act in enumerate(path):
+                s = t + timedelta(minutes=30 * i)
+                rows.append([f"c{n}", act, f"{s:%Y-%m-%d %H:%M}",
+                             f"{s + timedelta(minutes=20):%Y-%m-%d %H:%M}", f"r{act}"])
+    path = tmp_path / "open.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    model = calibrate(read_log(path))
+    r = model.routing.transitions
+    assert r["B"][END] == pytest.approx(20 / 30) and r["B"]["A"] == pytest.approx(10 / 30)
+    assert r["C"][END] == pytest.approx(0.5) and r["A"][END] == pytest.approx(0.2)
+    assert any("Most cases do not end in an end activity" in n for n in model.notes)
+    run = simulate(model, start=t0, end=t0 + timedelta(weeks=2), seed=1)
+    assert run.completed > 0
