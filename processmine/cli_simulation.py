@@ -6,6 +6,7 @@ or writes the result. Long runs show a progress bar (rich).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -120,7 +121,13 @@ def simulate_cmd(
             chosen += _suggestions(event_log, sim_model, {s.name for s in chosen})
         if not chosen:
             raise ConfigError("no scenario to run: the bottlenecks suggested none")
+        if weeks is not None and not (math.isfinite(weeks) and weeks > 0):
+            raise ConfigError(f"--weeks {weeks}: expected a number of weeks above 0, e.g. 12")
+        if not (math.isfinite(warmup_weeks) and warmup_weeks >= 0):
+            raise ConfigError(f"--warmup-weeks {warmup_weeks}: expected 0 or more weeks, e.g. 2")
         begin, end = _horizon(event_log, weeks)
+        # The warm-up is simulated before the measured span, not taken out of it.
+        begin -= timedelta(weeks=warmup_weeks)
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("simulating", total=replications * (len(chosen) + 1))
             result = run_experiment(

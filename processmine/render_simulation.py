@@ -94,6 +94,13 @@ def show_experiment(console: Console, e: Experiment) -> None:
     for o in e.scenarios:
         for line in o.changes:
             console.print(Text(f"{o.name}: {line}"))
+    for o in e.scenarios:
+        if o.unstable:
+            console.print(Text(
+                f"warning: {o.name}: {_pct_value(o.open_pct.mean)} of its cases are still open at "
+                f"the end of the run (baseline {_pct_value(e.baseline.open_pct.mean)}): the "
+                "process does not keep up, and its cycle time counts only the cases that "
+                "finished. Ranked last.", style="bold"))
     for note in e.notes:
         console.print(Text(f"note: {note}"))
 
@@ -114,6 +121,10 @@ def _change(o: Outcome) -> str:
     if est.ci95 is None:
         return f"{est.mean:+.1f}%"
     return f"{est.mean:+.1f}% [{est.ci95[0]:+.1f}, {est.ci95[1]:+.1f}]"
+
+
+def _pct_value(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0f}%"
 
 
 def _pct(x: float | None) -> str:

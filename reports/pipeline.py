@@ -31,6 +31,8 @@ from processmine.summary import LogSummary, summarize
 #: precision: on logs with thousands of variants the rest add seconds and move the figures
 #: little; the coverage is stated with the figures (`conformance_cases`).
 CONFORMANCE_VARIANTS = 500
+#: Simulated before the measured span and discarded, so queues start as full as they were.
+WARMUP = timedelta(weeks=2)
 #: Called with (stage name, stage number, number of stages) as the pipeline advances.
 Progress = Callable[[str, int, int], None]
 
@@ -129,10 +131,11 @@ def _scenario_edges(log: EventLog, model: object, experiment: object,
     best = ranked[0]
     scenario = next(s for s in experiment.scenario_specs if s.name == best.name)  # type: ignore[attr-defined]
     start, end = _span(log)
+    start -= WARMUP
     frames = []
     for m in (model, apply(model, scenario)):  # type: ignore[arg-type]
         run = simulate(m, start=start, end=end, seed=np.random.SeedSequence(options.seed),  # type: ignore[arg-type]
-                       warmup=timedelta(weeks=2))
+                       warmup=WARMUP)
         if run.events.empty:
             return None
         frames.append(edge_stats(enrich(to_event_log(run))))
@@ -179,10 +182,11 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
         notes.append("No scenario was simulated: none was given and the bottlenecks suggested none.")
         return validation, None, model
     start, end = _span(log)
+    start -= WARMUP  # simulated before the measured span, not taken out of it
     try:
         experiment = run_experiment(model, chosen, start=start, end=end,
                                     replications=options.replications, seed=options.seed,
-                                    warmup=timedelta(weeks=2), workers=options.workers)
+                                    warmup=WARMUP, workers=options.workers)
     except ProcessMineError as err:
         notes.append(f"No scenario was simulated: {err}")
         return validation, None, model
@@ -196,7 +200,12 @@ def _span(log: EventLog) -> tuple[datetime, datetime]:
 
 
 def _first_sentence(text: str) -> str:
-    return text.split(";", maxsplit=1)[0].split(". ", maxsplit=1)[0].rstrip(".")
+    """The funnel's error up to its advice ('; name them with --won/--lost'), whatever
+    punctuation the activity names it quotes contain."""
+    for tail in ("; name them", "; give --won"):
+        if tail in text:
+            return text.split(tail, maxsplit=1)[0]
+    return text
 
 
 __all__ = ["STAGES", "Analysis", "AnalyzeOptions", "Progress", "analyze"]

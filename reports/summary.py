@@ -104,8 +104,9 @@ def _headline(data: dict[str, Any]) -> dict[str, Any]:
     top = data["bottlenecks"]["bottlenecks"][:3]
     best = None
     exp = (data["simulation"] or {}).get("experiment")
-    if exp and exp["scenarios"]:
-        ranked = sorted(exp["scenarios"], key=lambda s: _num(s.get("change_pct", {}).get("mean")))
+    stable = [s for s in (exp or {}).get("scenarios", []) if not s.get("unstable")]
+    if exp and stable:
+        ranked = sorted(stable, key=lambda s: _num(s.get("change_pct", {}).get("mean")))
         s = ranked[0]
         change = s.get("change_pct", {})
         base_mean = exp["baseline"]["cycle_time_hours"]["mean"]
@@ -151,7 +152,7 @@ def _recommendations(data: dict[str, Any]) -> list[dict[str, Any]]:
         for s in sorted(exp["scenarios"], key=lambda s: _num(s.get("change_pct", {}).get("mean"))):
             ch = s.get("change_pct", {})
             ci = ch.get("ci95")
-            if ch.get("mean") is None or not ci or ci[1] >= 0:
+            if ch.get("mean") is None or not ci or ci[1] >= 0 or s.get("unstable"):
                 continue
             mean = s["cycle_time_hours"]["mean"]
             out.append({"kind": "scenario", "title": s["name"], "changes": s["changes"],

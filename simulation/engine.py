@@ -100,6 +100,7 @@ class SimResult:
     end: datetime
     measured_from: datetime
     instances: int
+    in_progress_hours: float = 0.0
 
 
 def simulate(
@@ -271,6 +272,10 @@ def _summarise(model: SimulationModel, names: list[str], members: list[str],
         cost_per_case=_cost(model, names, member_pool, case, act, member_i, work, complete),
         cycle_hours=np.asarray(cycle, dtype=float), waits=waits, start=w.start, end=w.end,
         measured_from=w.monday + timedelta(hours=w.measured), instances=len(rec),
+        # Hours the measured cases spent in the process (arrival to finish, or to the end of
+        # the run when still open): the time-weighted work in progress, open cases included.
+        in_progress_hours=float((np.minimum(finished_at[in_window], w.horizon)
+                                 - arrival[in_window]).clip(min=0).sum()),
     )
 
 

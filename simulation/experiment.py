@@ -57,6 +57,7 @@ class RunFigures:
     utilisation: Mapping[str, float]
     waiting: Mapping[str, float]
     cost_per_case: float | None
+    open_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Outcome:
     waiting_hours: Mapping[str, Estimate]
     cost_per_case: Estimate | None
     change_pct: Mapping[str, Estimate] = field(default_factory=dict)
+    open_pct: Estimate = field(default_factory=lambda: Estimate(None, None, 0))
+    unstable: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """`ci95` is the interval of the mean; `median_ci95` and `p90_ci95` those of the others."""
@@ -84,6 +87,8 @@ class Outcome:
             "utilisation": {k: v.to_json() for k, v in self.utilisation.items()},
             "waiting_hours": {k: v.to_json() for k, v in self.waiting_hours.items()},
             "cost_per_case": None if self.cost_per_case is None else self.cost_per_case.to_json(),
+            "open_pct": self.open_pct.to_json(),
+            "unstable": self.unstable,
         }
         if self.change_pct:
             data["change_pct"] = _with_ci(self.change_pct)
@@ -124,10 +129,11 @@ class Experiment:
         }
 
     def ranked(self) -> list[Outcome]:
-        """Scenarios by mean cycle-time change, best (most negative) first."""
-        def key(o: Outcome) -> float:
+        """Scenarios by mean cycle-time change, best (most negative) first; unstable ones
+        (see `UNSTABLE_PP`) last, because their change counts only the cases that finished."""
+        def key(o: Outcome) -> tuple[bool, float]:
             est = o.change_pct.get("mean")
-            return est.mean if est is not None and est.mean is not None else math.inf
+            return o.unstable, est.mean if est is not None and est.mean is not None else math.inf
         return sorted(self.scenarios, key=key)
 
 
@@ -145,18 +151,14 @@ def figures(result: SimResult, hours: float) -> RunFigures:
         utilisation={p: u for p, u in result.utilisation.items() if u is not None},
         waiting=dict(result.waits),
         cost_per_case=result.cost_per_case,
+        open_share=result.open_cases / result.arrivals if result.arrivals else 0.0,
     )
 
 
 def _wip_mean(result: SimResult, hours: float) -> float:
-    """Time-weighted cases in progress: the hours each case spent between its first event's
-    start and its last end (or the end of the run) over the window's hours."""
-    ev = result.events
-    if hours <= 0 or ev.empty:
-        return 0.0
-    per = ev.groupby("case_id").agg(first=("start", "min"), last=("end", "max"))
-    span = (per["last"] - per["first"]).dt.total_seconds().clip(lower=0).sum() / 3600.0
-    return float(span) / hours
+    """Time-weighted cases in progress: the hours the measured cases spent between arrival and
+    finish (or the end of the run, for those still open) over the window's hours."""
+    return result.in_progress_hours / hours if hours > 0 else 0.0
 
 
 def _run(args: tuple[SimulationModel, datetime, datetime, int, int, timedelta | None]) -> RunFigures:
@@ -214,8 +216,13 @@ def _outcome(name: str, changes: tuple[str, ...], runs: tuple[RunFigures, ...],
             pairs = [(_cycle(r, key), _cycle(b, key)) for r, b in zip(runs, base, strict=True)]
             change[key] = estimate([100.0 * (s - b) / b for s, b in pairs
                                     if s is not None and b is not None and b > 0])
+    open_pct = estimate([100.0 * r.open_share for r in runs])
+    unstable = False
+    if base is not None:
+        base_open = estimate([100.0 * r.open_share for r in base]).mean or 0.0
+        unstable = (open_pct.mean or 0.0) > base_open + UNSTABLE_PP
     return Outcome(
-        name=name, changes=changes, runs=runs,
+        name=name, changes=changes, runs=runs, open_pct=open_pct, unstable=unstable,
         cycle_time_hours={k: estimate([v for r in runs if (v := _cycle(r, k)) is not None])
                           for k in ("mean", "median", "p90")},
         throughput_per_week=estimate([r.throughput_per_week for r in runs]),
@@ -226,6 +233,12 @@ def _outcome(name: str, changes: tuple[str, ...], runs: tuple[RunFigures, ...],
         else estimate([c for c in costs if c is not None]),
         change_pct=change,
     )
+
+
+#: A scenario leaves this many percentage points more of its cases unfinished at the end of
+#: the run than the baseline: the process no longer keeps up with its demand, and a cycle-time
+#: change measured on the cases that did finish would flatter it.
+UNSTABLE_PP = 5.0
 
 
 def _cycle(r: RunFigures, key: str) -> float | None:

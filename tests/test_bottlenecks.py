@@ -202,3 +202,22 @@ def test_no_start_times_no_causes(tmp_path) -> None:  # type: ignore[no-untyped-
     assert top.explanation == ("Cases take a median 36 h from the previous step to 'Won' (p90 46 h, "
                                "2 cases, 100% of all cycle time); the log has no start times, so "
                                "this includes the work itself.")
+
+
+@pytest.mark.parametrize("rows", [
+    # one case: nothing occurs in the two cases a candidate needs
+    "c1,A,2024-01-01 08:00,2024-01-01 09:00,ann\nc1,B,2024-01-01 10:00,2024-01-01 11:00,bob\n",
+    # every case has one event: nothing waits, is handed over or repeats
+    "c1,A,2024-01-01 08:00,2024-01-01 08:00,ann\nc2,A,2024-01-02 08:00,2024-01-02 08:00,bob\n",
+])
+def test_no_candidates_gives_an_empty_ranking(tmp_path, rows) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from processmine.cli import app
+
+    path = tmp_path / "tiny.csv"
+    path.write_text("case,activity,start,end,resource\n" + rows)
+    events = enrich(read_log(path))
+    assert rank_bottlenecks(events, case_table(events)).bottlenecks == ()
+    r = CliRunner().invoke(app, ["bottlenecks", str(path), "--no-cache"])
+    assert r.exit_code == 0, r.output

@@ -147,3 +147,29 @@ def test_cli_suggest_ranks_scenarios(tmp_path, model) -> None:  # type: ignore[n
     text = r.output
     assert text.index("Baseline") < text.index(f"{best['change_pct']['mean']:+.1f}%") < text.index(
         f"{worst['change_pct']['mean']:+.1f}%") or best is worst
+
+
+def test_overloaded_scenario_is_flagged_and_ranked_last(model) -> None:  # type: ignore[no-untyped-def]
+    """Three times the demand: tier 2 (85% busy) cannot keep up, so many cases are still open
+    at the end of the run. Their cycle times are unknown, so the change measured on the cases
+    that finished flatters the scenario: it is flagged unstable and ranked after the others,
+    and its work in progress (open cases included) is far above the baseline's."""
+    start = datetime(2024, 1, 1)
+    scenarios = [Scenario("triple demand", (Demand(factor=3.0),)), SCENARIOS[0]]
+    result = run_experiment(model, scenarios, start=start, end=start + timedelta(weeks=8),
+                            replications=2, seed=5, warmup=timedelta(weeks=2), workers=1)
+    triple = next(o for o in result.scenarios if o.name == "triple demand")
+    assert triple.unstable and not result.scenarios[1].unstable
+    assert triple.open_pct.mean is not None and result.baseline.open_pct.mean is not None
+    assert triple.open_pct.mean > result.baseline.open_pct.mean + 5
+    assert [o.name for o in result.ranked()] == ["tier 2 +1", "triple demand"]
+    assert triple.wip.mean is not None and result.baseline.wip.mean is not None
+    assert triple.wip.mean > 4 * result.baseline.wip.mean
+    assert triple.to_json()["unstable"] is True
+
+
+@pytest.mark.parametrize("weeks", ["nan", "inf", "0"])
+def test_simulate_rejects_bad_weeks(tmp_path, weeks) -> None:  # type: ignore[no-untyped-def]
+    r = runner.invoke(app, ["simulate", str(SUPPORT), "--suggest", "--weeks", weeks,
+                            "--db", str(tmp_path / "c.duckdb")])
+    assert r.exit_code == 2 and "--weeks" in r.output and "Traceback" not in r.output

@@ -152,7 +152,11 @@ def candidates(events: Events) -> pd.DataFrame:
                         source=passed.source_team, target=passed.target_team)
         frames.append(handoffs.merge(_main_activity(con, passed), on=["source", "target"],
                                      how="left"))
-    frame = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    parts = [f for f in frames if len(f)]
+    if not parts:  # e.g. every case has one event: nothing waits, works or repeats
+        return pd.DataFrame(columns=["kind", "activity", "source", "target", "impact_hours",
+                                     "median_hours", "p90_hours", "cases", "occurrences"])
+    frame = pd.concat(parts, ignore_index=True)
     for col in ("activity", "source", "target"):
         if col not in frame:
             frame[col] = None
@@ -197,7 +201,7 @@ def _drop_redundant(frame: pd.DataFrame) -> pd.DataFrame:
                              and whole > 0 and main >= REDUNDANT * whole))
         else:
             keep.append(True)
-    return frame[keep]
+    return frame[pd.Series(keep, index=frame.index, dtype=bool)]
 
 
 def _has_resources(events: Events) -> bool:
