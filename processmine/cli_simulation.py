@@ -151,12 +151,7 @@ def _suggestions(log: EventLog, model: SimulationModel, taken: set[str]) -> list
 
 def _horizon(log: EventLog, weeks: float | None) -> tuple[datetime, datetime]:
     """The simulated window: the log's span, or `weeks` from the log's start."""
-    import ibis
-    import pandas as pd
-
-    t = log.table
-    row = log.backend.execute(t.aggregate(lo=ibis.coalesce(t.start, t.end).min(), hi=t.end.max())).iloc[0]
-    lo, hi = pd.Timestamp(row["lo"]).to_pydatetime(), pd.Timestamp(row["hi"]).to_pydatetime()
+    lo, hi = log.span()
     if weeks is not None:
         hi = lo + timedelta(weeks=weeks)
     return lo, hi

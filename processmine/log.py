@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from processmine.mapping import ResolvedMapping
 from processmine.quality import QualityReport
@@ -59,6 +61,14 @@ class EventLog:
         way the source system listed them, so results are stable from run to run.
         """
         return ibis.window(group_by="case_id", order_by=["end", "start", "row_id"])
+
+    def span(self) -> tuple[datetime, datetime]:
+        """The first timestamp (a start, or an end without one) and the last end: the window
+        the log covers, which simulations replay."""
+        t = self.table
+        row = self.backend.execute(
+            t.aggregate(lo=ibis.coalesce(t.start, t.end).min(), hi=t.end.max())).iloc[0]
+        return pd.Timestamp(row["lo"]).to_pydatetime(), pd.Timestamp(row["hi"]).to_pydatetime()
 
     def with_table(self, table: ir.Table) -> EventLog:
         """The same log metadata over another table (a filtered view of this one)."""

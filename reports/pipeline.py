@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import ibis
 import pandas as pd
 
 from processmine.analysis import AnalysisOptions, Prepared, prepare
@@ -130,7 +129,7 @@ def _scenario_edges(log: EventLog, model: object, experiment: object,
         return None
     best = ranked[0]
     scenario = next(s for s in experiment.scenario_specs if s.name == best.name)  # type: ignore[attr-defined]
-    start, end = _span(log)
+    start, end = log.span()
     start -= WARMUP
     frames = []
     for m in (model, apply(model, scenario)):  # type: ignore[arg-type]
@@ -181,7 +180,7 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
     if not chosen:
         notes.append("No scenario was simulated: none was given and the bottlenecks suggested none.")
         return validation, None, model
-    start, end = _span(log)
+    start, end = log.span()
     start -= WARMUP  # simulated before the measured span, not taken out of it
     try:
         experiment = run_experiment(model, chosen, start=start, end=end,
@@ -191,12 +190,6 @@ def _simulation(prepared: Prepared, ranking: BottleneckReport, options: AnalyzeO
         notes.append(f"No scenario was simulated: {err}")
         return validation, None, model
     return validation, experiment, model
-
-
-def _span(log: EventLog) -> tuple[datetime, datetime]:
-    t = log.table
-    row = log.backend.execute(t.aggregate(lo=ibis.coalesce(t.start, t.end).min(), hi=t.end.max())).iloc[0]
-    return pd.Timestamp(row["lo"]).to_pydatetime(), pd.Timestamp(row["hi"]).to_pydatetime()
 
 
 def _first_sentence(text: str) -> str:
