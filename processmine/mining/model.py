@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from processmine.errors import ConfigError, ProcessMineError
+from processmine.mining.imdfg import faster_inductive_dfg
 
 #: Above this many variants, conformance replays only the most frequent ones (see
 #: `DiscoveredModel.conformance_variants`): replay time grows with the variants, and the tail
@@ -252,7 +253,8 @@ def _inductive_tree(counts: Counter[Variant], noise_threshold: float) -> Any:
     parameters = {"noise_threshold": noise_threshold, "multiprocessing": False,
                   "disable_fallthroughs": False}
     miner = IMFUVCL(parameters) if noise_threshold > 0 else IMUVCL(parameters)
-    tree = fold(miner.apply(IMDataStructureUVCL(counts), parameters))
+    with faster_inductive_dfg():  # the same tree, three to four times sooner (see imdfg)
+        tree = fold(miner.apply(IMDataStructureUVCL(counts), parameters))
     tree_sort(tree)
     return tree
 
