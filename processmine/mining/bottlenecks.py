@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from processmine import backend
 from processmine.mining import causes as causes_mod
 from processmine.mining.causes import Causes
 from processmine.mining.events import Events
@@ -147,11 +148,15 @@ def candidates(events: Events) -> pd.DataFrame:
     frames.append(_agg(con, again, again.wait_h.fill_null(0) + again.proc_h.fill_null(0),
                        "rework", activity=again.activity))
     if _has_resources(events):
-        passed = causes_mod.team_handoffs(events)
-        handoffs = _agg(con, passed, passed.wait_h.fill_null(0), "handoff",
-                        source=passed.source_team, target=passed.target_team)
-        frames.append(handoffs.merge(_main_activity(con, passed), on=["source", "target"],
-                                     how="left"))
+        # Joined once (two queries read it): only hand-offs between teams, a small table.
+        passed = backend.materialize(con, causes_mod.team_handoffs(events))
+        try:
+            handoffs = _agg(con, passed, passed.wait_h.fill_null(0), "handoff",
+                            source=passed.source_team, target=passed.target_team)
+            frames.append(handoffs.merge(_main_activity(con, passed), on=["source", "target"],
+                                         how="left"))
+        finally:
+            backend.release(con, passed)
     parts = [f for f in frames if len(f)]
     if not parts:  # e.g. every case has one event: nothing waits, works or repeats
         return pd.DataFrame(columns=["kind", "activity", "source", "target", "impact_hours",

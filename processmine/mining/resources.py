@@ -82,6 +82,20 @@ def _instants(log: EventLog) -> ir.Table:
                       distinct=False)
 
 
+def _resource_weeks(log: EventLog) -> ir.Table:
+    """The instants of work counted per (resource, hour of the week, week): `n`.
+
+    Materialised once per log table: the calendars of the activities, of the pools and of
+    each team all start from it, and scanning the two million instants of a million-event log
+    is most of what each of them costs."""
+    def compute() -> ir.Table:
+        inst = _instants(log)
+        inst = inst.select("resource", how=hour_of_week(inst.ts), week=inst.ts.truncate("W"))
+        counts = inst.group_by(["resource", "how", "week"]).aggregate(n=inst.count())
+        return backend.materialize(log.backend, counts)
+    return _memo(log, "resource_weeks", compute)
+
+
 @dataclass(frozen=True, slots=True)
 class Observed:
     """When a resource (or a team) was seen at work: per hour of the week, the number of
@@ -97,25 +111,22 @@ def observed_hours(log: EventLog, by: str = "resource",
     everybody who performs it); or per group of resources (`groups`: resource -> group).
 
     Weeks are counted as rows of a (key, hour, week) aggregate rather than with a distinct
-    count, which the engine runs slowly. Per activity, the instants are first counted per
-    (resource, hour, week), a few hundred thousand rows for a million events, and only those
-    counts are joined to the activities: joining the instants themselves would copy each one
-    for every activity its resource performs.
+    count, which the engine runs slowly. Every grouping starts from the instants counted per
+    (resource, hour, week) (`_resource_weeks`, a few hundred thousand rows for a million
+    events, computed once per log): joining the instants themselves to the activities would
+    copy each one for every activity its resource performs.
     """
-    inst = _instants(log)
-    inst = inst.select("resource", how=hour_of_week(inst.ts), week=inst.ts.truncate("W"),
-                       n=ibis.literal(1))
+    base = _resource_weeks(log)
     if groups is not None:
         table = ibis.memtable({"resource": list(groups), "_key": list(groups.values())})
-        keyed = inst.join(table, "resource").select(key=table._key, how=inst.how,
-                                                    week=inst.week, n=inst.n)
+        keyed = base.join(table, "resource").select(key=table._key, how=base.how,
+                                                    week=base.week, n=base.n)
     elif by == "activity":
         members = performers_table(log)
-        base = inst.group_by(["resource", "how", "week"]).aggregate(n=inst.n.sum())
         keyed = base.join(members, "resource").select(key=members.activity, how=base.how,
                                                       week=base.week, n=base.n)
     else:
-        keyed = inst.select(key=inst.resource, how=inst.how, week=inst.week, n=inst.n)
+        keyed = base.select(key=base.resource, how=base.how, week=base.week, n=base.n)
     # One row per (key, hour, week), computed once for both queries below: the weeks of an
     # hour, and the weeks of a key, are then plain counts.
     con = log.backend
