@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from processmine.errors import ConfigError
 from processmine.log import EventLog
 from processmine.mining.calendar import Calendar
 from processmine.mining.events import Events, enrich
@@ -52,12 +53,19 @@ class Prepared:
 
 
 def prepare(log: EventLog, options: AnalysisOptions | None = None) -> Prepared:
-    """Filter, enrich and build the case table (raises `ConfigError` for bad filters)."""
+    """Filter, enrich and build the case table (raises `ConfigError` for bad filters, and
+    for filters that keep no case)."""
     options = options or AnalysisOptions()
     spec = options.filters
     if options.end_activities is not None and spec.end_activities is None:
         spec = FilterSpec(**{**_fields(spec), "end_activities": options.end_activities})
     filtered = apply_filters(log, spec)
+    if filtered.applied and filtered.applied[-1].cases_after == 0:
+        # Every figure would be empty or undefined: say which filter emptied the log.
+        steps = "; ".join(filtered.describe())
+        raise ConfigError(f"{log.source}: the filters keep no cases ({steps}); expected at "
+                          "least one case: a value must match the log's exactly, capitals "
+                          "included; or loosen the filters")
     events = enrich(filtered.log, options.calendar)
     cases = case_table(events, options.end_activities)
     return Prepared(filtered.log, log, filtered, events, cases, options)

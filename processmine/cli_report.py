@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -60,19 +62,27 @@ def analyze(
 
     with user_errors():
         sla_hours = parse_duration(sla) if sla is not None else None
-        options = AnalyzeOptions(
-            analysis=analysis_options(filters), scenarios=scenarios, suggest=suggest,
-            simulate=simulation, replications=replications, seed=seed, workers=workers,
-            sla_hours=sla_hours, by=by, top=top, command=_command_line(),
-        )
+        analysis = analysis_options(filters)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
             task = bar.add_task("reading the log", total=7)
             event_log = load(log, read)
             privacy = None
+            shown: dict[str, str] = {}
             if pseudonymize is not None:
                 done = pseudonymize_log(event_log, PseudonymSpec.parse(pseudonymize), pseudonym_key)
                 event_log, privacy = done.log, done.describe()
+                # Filter values typed as names select the same cases by their pseudonyms,
+                # and only the pseudonyms are recorded (filters and command line alike).
+                where = analysis.filters.where
+                shown = dict(zip(where, done.where(where), strict=True))
+                analysis = replace(analysis, filters=replace(
+                    analysis.filters, where=tuple(shown[w] for w in where)))
+            options = AnalyzeOptions(
+                analysis=analysis, scenarios=scenarios, suggest=suggest,
+                simulate=simulation, replications=replications, seed=seed, workers=workers,
+                sla_hours=sla_hours, by=by, top=top, command=_command_line(shown),
+            )
             bar.update(task, completed=1)
 
             def advance(stage: str, i: int, n: int) -> None:
@@ -90,12 +100,18 @@ def analyze(
                   markup=False, highlight=False)
 
 
-def _command_line() -> str:
-    """The command as typed (for the appendix); the key of --pseudonym-key is masked."""
+def _command_line(where: Mapping[str, str] | None = None) -> str:
+    """The command as typed (for the appendix): the key of --pseudonym-key is masked, and each
+    --where condition is shown as `where` rewrites it (with pseudonyms instead of names)."""
     args = list(sys.argv[1:])
+    where = where or {}
     for i, a in enumerate(args):
         if a == "--pseudonym-key" and i + 1 < len(args):
             args[i + 1] = "***"
         elif a.startswith("--pseudonym-key="):
             args[i] = "--pseudonym-key=***"
+        elif a == "--where" and i + 1 < len(args):
+            args[i + 1] = where.get(args[i + 1], args[i + 1])
+        elif a.startswith("--where="):
+            args[i] = "--where=" + where.get(a[len("--where="):], a[len("--where="):])
     return "processmine " + " ".join(shlex.quote(a) for a in args)

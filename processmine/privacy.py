@@ -20,7 +20,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 import ibis
@@ -99,6 +99,31 @@ class Pseudonymized:
     counts: dict[str, int]
     key_source: str  # "given" or "generated"
     examples_dropped: int = 0
+    # Log column -> the field's codebook, for `where`. Not shown, compared or serialised.
+    books: Mapping[str, _Codebook] = field(default_factory=dict, repr=False, compare=False)
+
+    def where(self, texts: Iterable[str]) -> tuple[str, ...]:
+        """`--where` conditions as they apply to the pseudonymised log.
+
+        A consultant filters by the names they know (`resource=Alice Smith`); the log now holds
+        pseudonyms, so each value of a pseudonymised column becomes its pseudonym (the same
+        keyed hash), and what every output records is the pseudonym, never the name. A value
+        that already is one of the log's pseudonyms (copied from an earlier report made with
+        the same key) is kept as it is. Other conditions are returned unchanged.
+        """
+        from processmine.mining.filters import FilterSpec
+
+        out = []
+        for text in texts:
+            condition = FilterSpec.parse_where(text)
+            book = self.books.get(condition.attribute)
+            if book is None:
+                out.append(text)
+                continue
+            known = set(book.table.values())
+            values = [v if v in known else book.pseudonym(v) for v in condition.values]
+            out.append(f"{condition.attribute}{condition.op}{','.join(values)}")
+        return tuple(out)
 
     def describe(self) -> str:
         """The appendix sentence saying what was pseudonymised and what was not."""
@@ -198,7 +223,9 @@ def pseudonymize(
     quality, dropped = _pseudonymize_report(log, fields, books)
     counts = {f.name: len(values[f.name]) for f in fields}
     out = replace(log, table=table, quality=quality)
-    return Pseudonymized(out, tuple(f.name for f in fields), counts, key_source, dropped)
+    by_column = {f.column: books[f.name] for f in fields}
+    return Pseudonymized(out, tuple(f.name for f in fields), counts, key_source, dropped,
+                         by_column)
 
 
 def _key(key: bytes | str | None) -> tuple[bytes, str]:

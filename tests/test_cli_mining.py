@@ -130,6 +130,15 @@ def test_discover_writes_model_variants_statistics(hand, tmp_path) -> None:  # t
     (["funnel", "{log}", "--stages", "A,Bee", "--won", "C"], ["Bee"]),
     (["kpis", "{log}", "--from", "yesterday"], ["--from", "2024-03-01"]),
     (["bottlenecks", "{log}", "--starts-with", "Zed"], ["Zed"]),
+    # Filters that keep no case: a clear error naming the step, for every command.
+    (["bottlenecks", "{log}", "--where", "resource=Ann"], ["keep no cases", "resource = Ann",
+                                                           "0 of 3 cases"]),
+    (["kpis", "{log}", "--where", "channel=fax"], ["keep no cases", "channel = fax"]),
+    (["funnel", "{log}", "--from", "2025-01-01"], ["keep no cases", "0 of 3 cases"]),
+    (["discover", "{log}", "--where", "channel=fax", "--out", "{tmp}"], ["keep no cases"]),
+    (["analyze", "{log}", "--where", "channel=fax", "--no-simulation", "--out", "{tmp}"],
+     ["keep no cases"]),
 ])
-def test_bad_options_exit_2(hand, args, fragments) -> None:  # type: ignore[no-untyped-def]
-    _fails([a.replace("{log}", hand) for a in args] + ["--no-cache"], *fragments)
+def test_bad_options_exit_2(hand, tmp_path, args, fragments) -> None:  # type: ignore[no-untyped-def]
+    _fails([a.replace("{log}", hand).replace("{tmp}", str(tmp_path / "out")) for a in args]
+           + ["--no-cache"], *fragments)

@@ -11,6 +11,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -180,3 +181,42 @@ def test_blank_page_is_detected(tmp_path) -> None:
                     "--window-size=800,600", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, check=False)
     assert not _png_pixels_vary(shot.read_bytes())
+
+
+def _analyze(monkeypatch, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """`processmine analyze ARGS`, with sys.argv as the shell would set it (the appendix
+    records the command line)."""
+    monkeypatch.setattr(sys, "argv", ["processmine", "analyze", *args])
+    r = runner.invoke(app, ["analyze", *args])
+    assert r.exit_code == 0, r.output
+
+
+def test_filters_by_a_pseudonymised_name_record_only_its_pseudonym(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A consultant filters by the name they know; the report must select the same cases as
+    # the same filter without pseudonyms, and show the pseudonym, never the name.
+    raw = pd.read_csv(SAMPLES / "support_tickets.csv.gz")
+    agents = raw["agent"].dropna().astype(str)
+    name = sorted(set(agents) - {"system", "customer", "approver"})[0]
+    common = [str(SAMPLES / "support_tickets.csv.gz"), "--no-simulation", "--no-cache",
+              "--where", f"resource={name}"]
+    plain_out, masked_out = tmp_path / "plain", tmp_path / "masked"
+    _analyze(monkeypatch, [*common, "--out", str(plain_out)])
+    _analyze(monkeypatch, [*common, "--out", str(masked_out), "--pseudonymize", "resources",
+                           "--pseudonym-key", "k1"])
+    plain = json.loads((plain_out / "summary.json").read_text(encoding="utf-8"))
+    masked = json.loads((masked_out / "summary.json").read_text(encoding="utf-8"))
+    cases = raw.loc[raw["agent"] == name, "ticket_id"].nunique()
+    assert plain["cases"]["cases"] == masked["cases"]["cases"] == cases
+    assert name in plain["appendix"]["command"]
+    for path in (p for p in masked_out.rglob("*") if p.is_file()):
+        assert name not in path.read_text(encoding="utf-8"), path.name
+    pseudonym = re.search(r"resource=(Resource-[0-9A-F]+)", masked["appendix"]["command"])
+    assert pseudonym, masked["appendix"]["command"]
+    assert f"resource = {pseudonym[1]}" in masked["appendix"]["filters"][0]
+
+    # The pseudonym copied from that report selects the same cases with the same key.
+    again = tmp_path / "again"
+    _analyze(monkeypatch, [str(SAMPLES / "support_tickets.csv.gz"), "--no-simulation",
+                           "--no-cache", f"--where=resource={pseudonym[1]}", "--out", str(again),
+                           "--pseudonymize", "resources", "--pseudonym-key", "k1"])
+    assert json.loads((again / "summary.json").read_text(encoding="utf-8"))["cases"]["cases"] == cases
