@@ -39,6 +39,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -64,6 +65,7 @@ from simulation.delays import (
     delays_without_pool,
     pool_delays,
 )
+from simulation.discipline import queue_priorities
 from simulation.fitting import ZERO_H, fit_distribution
 from simulation.model import (
     END,
@@ -129,6 +131,7 @@ def calibrate(log: EventLog, *, by: str | None = None, routing_mode: str = "firs
     routing = _routing(events, cases, by, routing_mode, notes)
     if log.has_start:
         pools, activities, delays = _with_resources(events, sample_cap, notes)
+        activities = _queue_order(events, pools, activities, delays, sample_cap, notes)
     else:
         activities = {a: Activity(a, Distribution.fixed(0.0)) for a in _activities(events)}
         pools, delays = {}, delays_without_pool(events, set(activities), sample_cap)
@@ -380,6 +383,16 @@ def _with_resources(events: Events, cap: int,
     free = {a for a, act in activities.items() if act.pool is None}
     delays += delays_without_pool(events, free, cap)
     return pools, activities, delays
+
+
+def _queue_order(events: Events, pools: Mapping[str, Pool], activities: dict[str, Activity],
+                 delays: list[Delay], cap: int, notes: list[str]) -> dict[str, Activity]:
+    """Activities with the queue priority their pool gives them in the log (`discipline`)."""
+    by_pool = {p: sorted(a for a, act in activities.items() if act.pool == p) for p in pools}
+    delayed = {(d.source, d.target) for d in delays}
+    found, said = queue_priorities(events, by_pool, delayed, cap)
+    notes.extend(said)
+    return {a: replace(act, queue_priority=found.get(a, 0)) for a, act in activities.items()}
 
 
 def _activity_pools(events: Events, mined: tuple[MinedPool, ...],

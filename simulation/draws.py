@@ -191,6 +191,13 @@ def _attribute_codes(model: SimulationModel, rng: np.random.Generator, n: int) -
     return codes
 
 
+def _activity_ranks(model: SimulationModel, names: list[str]) -> list[int]:
+    """Per activity (by index), what its `queue_priority` adds to a case's queue rank: a step
+    up outranks every case priority, so the activity's level decides first."""
+    stride = len(model.priority_order) + 1 if model.priority is not None else 1
+    return [-model.activities[name].queue_priority * stride for name in names]
+
+
 def _ranks(model: SimulationModel, codes: list[list[int]], n: int) -> list[int]:
     """Queue rank of each case: its priority value's place in `priority_order` (lower first)."""
     if model.priority is None:

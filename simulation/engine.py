@@ -48,6 +48,7 @@ from simulation.draws import (
     _ATTRIBUTES,
     EVENT_COLUMNS,
     Step,
+    _activity_ranks,
     _arrival_times,
     _attribute_codes,
     _Planner,
@@ -137,9 +138,10 @@ def simulate(
     pools, members, member_pool = _pools(model, env)
     planner = _Planner(model, index, codes, pools, root)
     ranks = _ranks(model, codes, len(times))
+    act_ranks = _activity_ranks(model, names)
     records: list[Record] = []
     done = [math.inf] * len(times)
-    env.process(_arrive(env, times, planner, ranks, records, done))
+    env.process(_arrive(env, times, planner, ranks, act_ranks, records, done))
     _run(env, horizon)
     return _summarise(model, names, members, member_pool, times, codes, records, done,
                       _Window(monday, measured, horizon, start, end, len(times)))
@@ -165,18 +167,21 @@ def to_event_log(result: SimResult, source: str = "simulation") -> EventLog:
 
 
 def _arrive(env: simpy.Environment, times: list[float], planner: _Planner, ranks: list[int],
-            records: list[Record], done: list[float]) -> Generator[simpy.Event, Any, None]:
+            act_ranks: list[int], records: list[Record],
+            done: list[float]) -> Generator[simpy.Event, Any, None]:
     process, steps = env.process, planner.steps
     for case, at in enumerate(times):
         if at > env.now:
             yield Timeout(env, at - env.now)
-        process(_case(env, case, at, steps(case), ranks[case], records, done))
+        process(_case(env, case, at, steps(case), ranks[case], act_ranks, records, done))
 
 
 def _case(env: simpy.Environment, case: int, t: float, steps: list[Step], rank: int,
-          records: list[Record], done: list[float]) -> Generator[simpy.Event, Any, None]:
+          act_ranks: list[int], records: list[Record],
+          done: list[float]) -> Generator[simpy.Event, Any, None]:
     """One case: its steps in order. Steps without a pool need no event: their times follow
-    from the case's own clock `t`, which the process catches up with before it queues."""
+    from the case's own clock `t`, which the process catches up with before it queues. A
+    step waits in its pool's queue with the case's rank plus its activity's (`_activity_ranks`)."""
     append = records.append
     for act, pool, work, delay in steps:
         ready = t
@@ -190,7 +195,7 @@ def _case(env: simpy.Environment, case: int, t: float, steps: list[Step], rank: 
             yield Timeout(env, t - now)
         member = pool.take()
         if member < 0:
-            member = yield pool.wait(rank)
+            member = yield pool.wait(rank + act_ranks[act])
         begin = env.now
         clock = pool.clock
         t = begin + work if clock is None else clock.add(begin, work)

@@ -142,13 +142,18 @@ class Activity:
     """One activity: its processing time (working hours of its pool) and who does it.
 
     `pool` None means no resource is needed (an automated or instant step). `cost` is a cost
-    per execution, added to the pool's time cost.
+    per execution, added to the pool's time cost. `queue_priority` orders the pool's queue:
+    a waiting instance of an activity with a higher value is served before every instance
+    with a lower one (0, the default, for all activities is first come, first served, with
+    the case priority first); calibration reads it from who overtakes whom in the log
+    (`simulation.discipline`).
     """
 
     name: str
     duration: Distribution
     pool: str | None = None
     cost: float = 0.0
+    queue_priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -296,7 +301,7 @@ def _model_from(data: Mapping[str, Any]) -> SimulationModel:
         variants=tuple((tuple(str(x) for x in path), float(p)) for path, p in r.get("variants", ())),
     )
     activities = {str(k): Activity(str(v["name"]), _dist(v["duration"]), v.get("pool"),
-                                   float(v.get("cost", 0.0)))
+                                   float(v.get("cost", 0.0)), int(v.get("queue_priority", 0)))
                   for k, v in data["activities"].items()}
     pools = {str(k): Pool(str(v["name"]), int(v["capacity"]), str(v.get("calendar", "24/7")),
                           tuple(str(x) for x in v.get("resources", ())),

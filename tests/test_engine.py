@@ -581,3 +581,36 @@ def test_window_must_be_positive() -> None:
         simulate(model, start=T0, end=T0, seed=1)
     with pytest.raises(ConfigError, match="warm-up"):
         simulate(model, start=T0, end=T0 + H, seed=1, warmup=2 * H)
+
+
+def _two_step_desk(b_first: int) -> SimulationModel:
+    """One member 24/7; every 0.5 h a case needs A (0.3 h) then B (0.4 h): 1.4 times the
+    member's time, so the queue grows all run. `b_first` is B's queue priority."""
+    return SimulationModel(
+        arrivals=every(0.5), routing=Routing(chain("A", "B")),
+        activities={"A": Activity("A", Distribution.fixed(0.3), "desk"),
+                    "B": Activity("B", Distribution.fixed(0.4), "desk", queue_priority=b_first)},
+        pools={"desk": Pool("desk", 1)})
+
+
+def _a_started_while_b_waited(ev: pd.DataFrame) -> int:
+    """How many A starts fall strictly inside some B's wait (its A's end to its start)."""
+    a = ev[ev.activity == "A"].set_index("case_id")
+    b = ev[ev.activity == "B"].set_index("case_id")
+    ready, began = hours_since(a.loc[b.index, "end"]), hours_since(b.start)
+    starts = hours_since(a.start)
+    return sum(int(((starts > r + 1e-9) & (starts < s - 1e-9)).sum())
+               for r, s in zip(ready, began, strict=True))
+
+
+def test_an_activity_with_queue_priority_is_served_before_the_queue() -> None:
+    # With B first, no A may start while a B waits, and a B waits at most the one service
+    # that took the member at the instant B became ready (<= 0.4 h). First come, first served,
+    # the growing queue of A's is served ahead of each B.
+    first = simulate(_two_step_desk(1), start=T0, end=T0 + 30 * H, seed=0).events
+    fifo = simulate(_two_step_desk(0), start=T0, end=T0 + 30 * H, seed=0).events
+    assert _a_started_while_b_waited(first) == 0
+    b = first[first.activity == "B"].set_index("case_id")
+    a_end = first[first.activity == "A"].set_index("case_id").loc[b.index, "end"]
+    assert float(((b.start - a_end) / H).max()) <= 0.4 + 1e-9
+    assert _a_started_while_b_waited(fifo) > 10

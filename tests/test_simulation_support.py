@@ -73,8 +73,17 @@ def test_scenario_effects_follow_the_generator(model) -> None:  # type: ignore[n
     result = run_experiment(model, SCENARIOS, start=start, end=start + timedelta(weeks=16),
                             replications=4, seed=3, warmup=timedelta(weeks=2), workers=2)
     change = {o.name: o.change_pct["mean"] for o in result.scenarios}
-    assert change["tier 2 +1"].mean is not None and change["tier 2 +1"].mean < -5
-    assert change["tier 2 +1"].ci95 is not None and change["tier 2 +1"].ci95[1] < 0
+    # The truth: the generator itself run with 4 tier-2 engineers instead of 3 (30 paired
+    # replications, ground_truth.json): about -3.8% +- 0.4%. The simulated change's 95%
+    # interval must reach the generator's within two of its standard errors, and exclude 0.
+    # (First come, first served, the simulation made the approved fixes queue behind new
+    # diagnoses and overstated the gain; the calibrated queue order fixed that.)
+    truth = json.loads((SAMPLES / "ground_truth.json").read_text())[
+        "support_tickets"]["scenario_effects"]["tier 2 +1"]
+    effect, se = truth["mean_cycle_change_pct"], truth["standard_error_pct"]
+    ci = change["tier 2 +1"].ci95
+    assert ci is not None and ci[0] <= effect + 2 * se and ci[1] >= effect - 2 * se, ci
+    assert ci[1] < 0
     small = change["automate categorise"].mean
     assert small is not None and -5 < small < 0
     assert change["automate categorise"].mean > change["tier 2 +1"].mean  # type: ignore[operator]
