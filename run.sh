@@ -4,7 +4,7 @@
 #   bash run.sh test   - run the test suite
 # Works on a fresh Debian machine with Python 3.11: installs python3-venv and graphviz with
 # apt-get when they are missing (with sudo when not root); the tests also need a headless
-# Chromium (Debian's chromium package), installed the same way.
+# Chromium (Debian's chromium package) and Java for the PySpark tests, installed the same way.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -38,6 +38,7 @@ case "${1:-}" in
   test)
     setup
     command -v chromium >/dev/null 2>&1 || apt_install chromium
+    command -v java >/dev/null 2>&1 || apt_install default-jre-headless
     shift
     "$VENV/bin/python" -m pytest "$@"
     ;;

@@ -141,9 +141,19 @@ def load_arrow(con: ibis.BaseBackend, data: Any, *, prefix: str = "raw") -> ir.T
 
 
 def materialize(con: ibis.BaseBackend, expr: ir.Table, name: str | None = None) -> ir.Table:
-    """Compute `expr` once into a table: a named (persistent) one for the cache, else temp."""
+    """Compute `expr` once into a table: a named (persistent) one for the cache, else temp.
+
+    DuckDB gets a temporary table; other engines (PySpark has no temporary tables) Ibis's
+    portable `cache()`, a persisted DataFrame on Spark."""
     if name is None:
-        return con.create_table(_fresh_name("t"), expr, temp=True)
+        if is_duckdb(con):
+            return con.create_table(_fresh_name("t"), expr, temp=True)
+        # Ibis 12's PySpark cache compiles without registering the in-memory tables
+        # (`ibis.memtable`) the expression reads; executing does, so do it first.
+        register = getattr(con, "_run_pre_execute_hooks", None)
+        if register is not None:
+            register(expr)
+        return expr.cache()
     return con.create_table(name, expr, overwrite=True)
 
 

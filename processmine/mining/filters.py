@@ -37,7 +37,12 @@ from processmine import backend
 from processmine.errors import ConfigError
 from processmine.log import EventLog
 from processmine.mining.events import Events
-from processmine.mining.stats import END_SHARE, VARIANT_SEP, infer_end_activities
+from processmine.mining.stats import (
+    END_SHARE,
+    collect_steps,
+    infer_end_activities,
+    variant_of,
+)
 
 Op = Literal["=", "!=", "<", "<=", ">", ">="]
 _OPS: dict[str, Op] = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -251,9 +256,12 @@ def _plan(log: EventLog, spec: FilterSpec) -> list[_Step]:
     return steps
 
 
-def _order(t: ir.Table) -> list[ir.Value]:
-    # The order of EventLog.case_window: end, then start, then source row.
-    return [t.end, t.start, t.row_id]
+def _positioned(t: ir.Table) -> ir.Table:
+    """`t` with `_pm_pos`, each event's place in its case in the order of
+    `EventLog.case_window` (end, then start, then source row), for first/last/variant by
+    position: ordered aggregates are not portable (Ibis has none for Spark)."""
+    w = ibis.window(group_by="case_id", order_by=[t.end, t.start, t.row_id])
+    return t.mutate(_pm_pos=ibis.row_number().over(w))
 
 
 def _window_step(lo: datetime | None, hi: datetime | None) -> _Step:
@@ -363,9 +371,9 @@ def _endpoint_step(activities: tuple[str, ...], *, first: bool, description: str
     description = description or f"Cases {'starting' if first else 'ending'} with {_or(names)}"
 
     def step(t: ir.Table, _cases: int, _scratch: list[ir.Table]) -> tuple[ir.Table, str]:
-        order = _order(t)
-        end = t.activity.first(order_by=order) if first else t.activity.last(order_by=order)
-        per_case = t.group_by("case_id").aggregate(endpoint=end)
+        p = _positioned(t)
+        end = p.activity.argmin(p._pm_pos) if first else p.activity.argmax(p._pm_pos)
+        per_case = p.group_by("case_id").aggregate(endpoint=end)
         ids = per_case.filter(per_case.endpoint.isin(names)).select("case_id")
         return t.semi_join(ids, "case_id"), description
 
@@ -375,8 +383,10 @@ def _endpoint_step(activities: tuple[str, ...], *, first: bool, description: str
 def _variants_step(log: EventLog, pct: float) -> _Step:
     def step(t: ir.Table, cases: int, scratch: list[ir.Table]) -> tuple[ir.Table, str]:
         con = log.backend
-        per_case = backend.materialize(con, t.group_by("case_id").aggregate(
-            variant=t.activity.collect(order_by=_order(t)).join(VARIANT_SEP)))
+        p = _positioned(t)
+        steps = p.group_by("case_id").aggregate(_pm_steps=collect_steps(p._pm_pos, p.activity))
+        per_case = backend.materialize(con, steps.select(
+            "case_id", variant=variant_of(steps._pm_steps)))
         counts = per_case.group_by("variant").aggregate(cases=per_case.count())
         rank = ibis.cumulative_window(order_by=[ibis.desc(counts.cases), counts.variant])
         # Keep a variant while the variants before it cover less than pct of the cases: the
@@ -409,7 +419,8 @@ def _activities_step(log: EventLog, pct: float) -> _Step:
 def _inferred_ends(log: EventLog) -> tuple[str, ...]:
     """End activities as `stats.case_table` infers them, on the unfiltered log."""
     t = log.table
-    per_case = t.group_by("case_id").aggregate(end_activity=t.activity.last(order_by=_order(t)))
+    p = _positioned(t)
+    per_case = p.group_by("case_id").aggregate(end_activity=p.activity.argmax(p._pm_pos))
     # infer_end_activities reads only case_id and activity of the events table.
     return infer_end_activities(Events(t, log), per_case)
 

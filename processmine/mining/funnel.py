@@ -282,7 +282,7 @@ def _case_counts(events: Events, stages: tuple[str, ...], won: tuple[str, ...],
     index = e.activity.cases(*((s, i) for i, s in enumerate(stages)), else_=None).cast(dt.int64)
     relevant = e.activity.isin([*stages, *won, *lost])
     per_case = e.group_by(["case_id", *keys]).aggregate(   # a case attribute: one per case
-        visited=index.max(), current=e.activity.last(order_by=[e.pos], where=relevant))
+        visited=index.max(), current=e.activity.argmax(e.pos, where=relevant))
     outcome = ibis.cases((per_case.current.isin(list(won)), "won"),
                          (per_case.current.isin(list(lost)), "lost"), else_="open")
     per_case = per_case.mutate(outcome=outcome)
