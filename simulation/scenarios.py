@@ -23,6 +23,8 @@ which lists the closest names when one does not match):
 - `capacity`: `pool` or `activity` (its pool); `delta` (+1, -2) or `resources` (the new size).
 - `demand`: `factor` multiplies the arrival rate (1.1 is +10%).
 - `routing`: `source`, `target`, `factor` (see `Reroute`).
+- `wait`: `activity`, `factor` (and `source` for one edge): the extraneous waiting before the
+  activity (the customer, a third party; a stage's time in a CRM history) times `factor`.
 - `calendar`: `pool` or `activity`; `hours` such as "Mon-Fri 08:00-20:00"; `add = true` adds
   the hours to the pool's calendar instead of replacing it.
 - `cost`: `hourly` for the pool named by `pool` (or else the pool that performs `activity`)
@@ -260,6 +262,46 @@ class Reroute:
 
 
 @dataclass(frozen=True)
+class Wait:
+    """The extraneous waiting before `activity` (the calibrated delays on the edges into it;
+    with `source`, on that edge only) times `factor`: 0.5 halves it (customers who answer
+    sooner after an automatic reminder, a deal stage that moves on in half the time), 0
+    removes it. Queueing for a pool is not a delay: capacity and calendar changes address it,
+    and a model without a delay into `activity` is refused, naming the edges that have one.
+    """
+
+    KIND: ClassVar[str] = "wait"
+    activity: str
+    factor: float
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        _non_negative("factor", self.factor)
+
+    def applied_to(self, model: SimulationModel) -> SimulationModel:
+        _activity(model, self.activity)
+        if self.source is not None and self.source != START:
+            _activity(model, self.source, extra=(START,))
+
+        def hit(d: Delay) -> bool:
+            return d.target == self.activity and self.source in (None, d.source)
+
+        if not any(hit(d) for d in model.delays):
+            edges = ", ".join(f"{d.source} -> {d.target}" for d in model.delays) or "none"
+            where = f"{self.source} -> {self.activity}" if self.source else f"before {self.activity!r}"
+            raise ConfigError(f"the model has no extraneous waiting {where} to change (edges "
+                              f"with waiting: {edges}); queueing for a pool changes with its "
+                              "capacity or calendar")
+        delays = tuple(replace(d, distribution=d.distribution.scaled(self.factor)) if hit(d)
+                       else d for d in model.delays)
+        return replace(model, delays=delays)
+
+    def describe(self) -> str:
+        edge = f"{self.source} -> {self.activity}" if self.source else f"before {self.activity}"
+        return f"waiting {edge} x{self.factor:g}"
+
+
+@dataclass(frozen=True)
 class WorkingHours:
     """The working hours of the pool named `pool`, or of the one that performs `activity`.
 
@@ -340,9 +382,9 @@ class Cost:
         return "; ".join(parts)
 
 
-Change: TypeAlias = Automate | Remove | Capacity | Demand | Reroute | WorkingHours | Cost
-KINDS: dict[str, type[Change]] = {c.KIND: c for c in
-                                  (Automate, Remove, Capacity, Demand, Reroute, WorkingHours, Cost)}
+Change: TypeAlias = Automate | Remove | Capacity | Demand | Reroute | Wait | WorkingHours | Cost
+KINDS: dict[str, type[Change]] = {c.KIND: c for c in (Automate, Remove, Capacity, Demand, Reroute,
+                                                      Wait, WorkingHours, Cost)}
 
 
 @dataclass(frozen=True)
@@ -804,6 +846,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "APPROVAL", "FORMAT_VERSION", "KINDS", "SMALL_POOL", "Automate", "Capacity", "Change", "Cost",
-    "Demand", "Remove", "Reroute", "Scenario", "WorkingHours", "apply", "describe",
+    "Demand", "Remove", "Reroute", "Scenario", "Wait", "WorkingHours", "apply", "describe",
     "load_scenarios", "scenarios_from", "suggest", "to_toml",
 ]

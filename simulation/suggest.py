@@ -23,6 +23,7 @@ from simulation.scenarios import (
     Remove,
     Reroute,
     Scenario,
+    Wait,
     WorkingHours,
     _minutes,
     _spec,
@@ -51,8 +52,11 @@ def suggest(model: SimulationModel, report: BottleneckReport, *, limit: int = 5)
     - long processing: halve the work (duration_factor 0.5);
     - rework: halve the loop: on the most probable cycle back to the activity, the least
       probable step is where cases choose to go round again; its probability is halved.
-    Extraneous waiting (the customer, a third party), waits that could not be split into causes
-    and team hand-offs get no suggestion: no change of the model's resources addresses them.
+    - extraneous waiting (the customer, a third party), and waiting that could not be split
+      into causes (a log without start times, such as a CRM stage history): halve the waiting
+      the model carries as a delay before the activity (on the edge, for an edge bottleneck);
+      what a reminder, an automatic chase or a faster stage would do.
+    Team hand-offs get no suggestion: no single change of the model addresses them.
     Candidates the model cannot take (an activity without a pool, a loop without another way
     out) are left out, and so are repeats.
     """
@@ -76,11 +80,16 @@ def _candidates(model: SimulationModel, b: Bottleneck) -> list[Scenario]:
         return []
     act = model.activities[activity]
     if b.kind in ("wait", "edge"):
+        source = b.source if b.kind == "edge" else None
         if b.causes is None or act.pool is None or b.causes.total <= 0:
-            return []
+            # No split into causes (no start times or resources): what the model carries
+            # as waiting is a delay, which is what can be shortened.
+            return _shorter_wait(activity, source, why)
         shares = b.causes.shares()
         main = max(shares, key=lambda k: shares[k])
         found = []
+        if main == "extraneous":
+            found += _shorter_wait(activity, source, why)
         if main == "contention":
             found.append(Scenario(f"One more person for '{activity}'",
                                   (Capacity(activity=activity, delta=1),), why))
@@ -101,6 +110,13 @@ def _candidates(model: SimulationModel, b: Bottleneck) -> list[Scenario]:
             return [Scenario(f"Halve the rework of '{activity}'",
                              (Reroute(edge[0], edge[1], 0.5),), why)]
     return []
+
+
+def _shorter_wait(activity: str, source: str | None, why: str) -> list[Scenario]:
+    """Halve the waiting before `activity` (on the edge from `source`): candidates the model
+    has no delay for are dropped by `_takes`."""
+    where = f"'{source}' -> '{activity}'" if source else f"before '{activity}'"
+    return [Scenario(f"Halve the waiting {where}", (Wait(activity, 0.5, source=source),), why)]
 
 
 def _takes(model: SimulationModel, scenario: Scenario) -> bool:

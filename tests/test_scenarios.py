@@ -32,6 +32,7 @@ from simulation.scenarios import (
     Remove,
     Reroute,
     Scenario,
+    Wait,
     WorkingHours,
     apply,
     describe,
@@ -348,7 +349,7 @@ changes = [
 @pytest.mark.parametrize(("change", "expected"), [
     ('{ kind = "automat", activity = "A" }',
      "change 1: kind is 'automat' (text); expected one of automate, remove, capacity, demand, "
-     "routing, calendar, cost (did you mean 'automate'?)"),
+     "routing, wait, calendar, cost (did you mean 'automate'?)"),
     ('{ activity = "A" }', "change 1: kind is missing; expected one of automate"),
     ('{ kind = "remove" }',
      "change 1 (remove): activity is missing; expected an activity name such as \"Categorise\""),
@@ -525,13 +526,15 @@ def test_suggest_from_bottlenecks() -> None:
         bottleneck(9, "processing", "Close ticket"),
     ), 1000, 5000.0, 20, True, None)
     model = support_model()
-    found = suggest(model, report)
+    found = suggest(model, report, limit=6)
     assert [(s.name, s.changes) for s in found] == [
         ("One more person for 'Diagnose (tier 2)'", (Capacity(activity="Diagnose (tier 2)", delta=1),)),
         # The approver works Tue and Thu: the same hours on the other weekdays.
         ("Longer hours for 'Approve fix'",
          (WorkingHours("Mon,Wed,Fri 14:00-16:00", activity="Approve fix", add=True),)),
         ("Skip 'Approve fix'", (Remove("Approve fix"),)),
+        # Waiting for the customer: the model's delay before the reply, halved.
+        ("Halve the waiting before 'Customer replied'", (Wait("Customer replied", 0.5),)),
         ("Halve the work of 'Diagnose (tier 2)'",
          (Automate("Diagnose (tier 2)", duration_factor=0.5),)),
         # Cycle Resolve -> Close (1.0) -> Reopen (0.08) -> Resolve (1.0): halve Close -> Reopen.
@@ -571,3 +574,43 @@ def test_suggest_rework_in_variant_routing() -> None:
     (s,) = suggest(model, report)
     assert s.changes == (Reroute("N", "P", 0.5),)
     assert [p for _, p in apply(model, s).routing.variants] == approx([0.825, 0.15, 0.025])
+
+
+def test_wait_scales_the_delays_before_an_activity() -> None:
+    # support_model: Request customer info -> Customer replied waits a calibrated delay.
+    model = support_model()
+    (before,) = [d for d in model.delays if d.target == "Customer replied"]
+    halved = apply(model, Scenario("s", (Wait("Customer replied", 0.5),)))
+    (after,) = [d for d in halved.delays if d.target == "Customer replied"]
+    assert after.distribution.mean == approx(0.5 * before.distribution.mean)
+    assert after.probability == before.probability
+    assert [d for d in halved.delays if d.target != "Customer replied"] == [
+        d for d in model.delays if d.target != "Customer replied"]
+    one_edge = apply(model, Scenario("s", (Wait("Customer replied", 0.0,
+                                                source="Request customer info"),)))
+    assert [d.distribution.mean for d in one_edge.delays if d.target == "Customer replied"] == [0.0]
+    assert describe(Wait("Customer replied", 0.5)) == "waiting before Customer replied x0.5"
+
+
+def test_wait_refuses_what_is_queueing_not_a_delay() -> None:
+    with pytest.raises(ConfigError, match="no extraneous waiting before 'Diagnose .tier 2.'"):
+        apply(support_model(), Scenario("s", (Wait("Diagnose (tier 2)", 0.5),)))
+    with pytest.raises(ConfigError, match="factor"):
+        Wait("Customer replied", -1.0)
+
+
+def test_suggest_shorter_stages_without_start_times() -> None:
+    # A stage history: no pools, every edge a delay, no causes. The longest wait is halved.
+    model = SimulationModel(
+        arrivals=Arrivals(interarrival=Distribution.fixed(1.0)),
+        routing=Routing({START: {"Lead": 1.0}, "Lead": {"Won": 1.0}, "Won": {END: 1.0}}),
+        activities={a: Activity(a, Distribution.fixed(0.0)) for a in ("Lead", "Won")},
+        delays=(Delay("Lead", "Won", 1.0, Distribution.fixed(48.0)),), has_resources=False)
+    report = BottleneckReport((bottleneck(1, "wait", "Won"),
+                               bottleneck(2, "edge", None, None, "Lead", "Won")), 10, 480.0, 2,
+                              False, None)
+    found = suggest(model, report)
+    assert [(s.name, s.changes) for s in found] == [
+        ("Halve the waiting before 'Won'", (Wait("Won", 0.5),)),
+        ("Halve the waiting 'Lead' -> 'Won'", (Wait("Won", 0.5, source="Lead"),))]
+    assert apply(model, found[0]).delays[0].distribution.mean == approx(24.0)
