@@ -63,9 +63,12 @@ def prepare(log: EventLog, options: AnalysisOptions | None = None) -> Prepared:
     if filtered.applied and filtered.applied[-1].cases_after == 0:
         # Every figure would be empty or undefined: say which filter emptied the log.
         steps = "; ".join(filtered.describe())
+        hint = ("a --where value must match the log's exactly, capitals included (and, with "
+                "--pseudonymize, it is compared as its pseudonym)"
+                if filtered.applied[-1].description.startswith("Where ") else
+                "loosen the filters")
         raise ConfigError(f"{log.source}: the filters keep no cases ({steps}); expected at "
-                          "least one case: a value must match the log's exactly, capitals "
-                          "included; or loosen the filters")
+                          f"least one case: {hint}")
     events = enrich(filtered.log, options.calendar)
     cases = case_table(events, options.end_activities)
     return Prepared(filtered.log, log, filtered, events, cases, options)

@@ -19,6 +19,7 @@ import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+from ibis.expr.types.relations import CachedTable
 
 from processmine.errors import ConfigError, LogReadError
 
@@ -39,6 +40,8 @@ _UTC = dt.Timestamp(timezone="UTC")
 #: default (80% of RAM) leaves too little for pandas, pm4py and the simulation beside it.
 MEMORY_FLOOR_MB = 1500
 MEMORY_ENV = "PROCESSMINE_MEMORY_LIMIT"
+#: The smallest cap PROCESSMINE_MEMORY_LIMIT may set: below it DuckDB fails on any real log.
+MEMORY_MIN_MB = 100
 
 
 def connect(db_path: Path | None = None) -> ibis.BaseBackend:
@@ -71,17 +74,40 @@ def _configure(con: ibis.BaseBackend) -> ibis.BaseBackend:
 
 
 def memory_limit() -> str:
-    """The engine's memory cap (see MEMORY_FLOOR_MB), as DuckDB's setting reads it."""
+    """The engine's memory cap (see MEMORY_FLOOR_MB), as DuckDB's setting reads it: half of
+    what the machine, or the container it runs in, allows."""
     chosen = os.environ.get(MEMORY_ENV, "").strip()
     if chosen:
-        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", chosen, re.IGNORECASE):
-            raise ConfigError(f"{MEMORY_ENV}={chosen!r}: expected a size such as 800MB or 4GB")
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", chosen,
+                             re.IGNORECASE)
+        mb = 0.0 if found is None else float(found[1]) * _UNIT_MB[found[2].lower()]
+        if mb < MEMORY_MIN_MB:
+            raise ConfigError(f"{MEMORY_ENV}={chosen!r}: expected a size of at least "
+                              f"{MEMORY_MIN_MB} MB such as 800MB or 4GB")
         return chosen
+    return f"{max(MEMORY_FLOOR_MB, _available_mb() // 2)}MB"
+
+
+_UNIT_MB = {"kb": 1e-3, "mb": 1.0, "gb": 1e3, "tb": 1e6,
+            "kib": 1 / 1024, "mib": 1.0, "gib": 1024.0, "tib": 1024.0**2}
+_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"),
+                  Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def _available_mb() -> int:
+    """Physical RAM in MiB, or the container's memory limit when that is lower (0 unknown)."""
     try:
-        ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not POSIX: keep the floor
-        ram_mb = 0
-    return f"{max(MEMORY_FLOOR_MB, ram_mb // 2)}MB"
+        ram = 0
+    for path in _CGROUP_LIMITS:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < (ram or int(text) + 1):
+            ram = int(text)
+    return int(ram // 2**20)
 
 
 def is_duckdb(con: ibis.BaseBackend) -> bool:
@@ -159,6 +185,9 @@ def materialize(con: ibis.BaseBackend, expr: ir.Table, name: str | None = None) 
 
 def release(con: ibis.BaseBackend, table: ir.Table) -> None:
     """Drop an intermediate table of ours (never a user's table) to free its memory."""
+    if isinstance(table, CachedTable):  # `materialize` on an engine without temp tables
+        table.release()
+        return
     try:
         name = table.get_name()
     except Exception:  # noqa: BLE001 - an expression, not a table: nothing to free

@@ -121,7 +121,8 @@ class Pseudonymized:
                 out.append(text)
                 continue
             known = set(book.table.values())
-            values = [v if v in known else book.pseudonym(v) for v in condition.values]
+            values = [v if v in known else book.pseudonym(_as_logged(v, book.table))
+                      for v in condition.values]
             out.append(f"{condition.attribute}{condition.op}{','.join(values)}")
         return tuple(out)
 
@@ -226,6 +227,24 @@ def pseudonymize(
     by_column = {f.column: books[f.name] for f in fields}
     return Pseudonymized(out, tuple(f.name for f in fields), counts, key_source, dropped,
                          by_column)
+
+
+def _as_logged(value: str, logged: Mapping[str, str]) -> str:
+    """`value` as the log's text holds it: a number typed as `10000` is the `10000.0` that a
+    numeric column became when it was pseudonymised (hashes compare text, not numbers)."""
+    if value in logged:
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    for text in logged:
+        try:
+            if float(text) == number:
+                return text
+        except ValueError:
+            continue
+    return value
 
 
 def _key(key: bytes | str | None) -> tuple[bytes, str]:

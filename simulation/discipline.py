@@ -88,7 +88,8 @@ def served_before(pairs: Sequence[Contest]) -> list[tuple[Contest, Contest | Non
 
 def levels(orders: Sequence[tuple[Contest, Contest | None]]) -> dict[str, int]:
     """`queue_priority` per activity: one above the highest activity it is served before.
-    A cycle in the orders (A before B before A) is not an order: those activities stay 0."""
+    A cycle in the orders (A before B before A) is not an order: the activities on it, and
+    those above them, stay 0."""
     above: dict[str, set[str]] = {}
     for c, _ in orders:
         above.setdefault(c.later, set()).add(c.waiting)
@@ -110,6 +111,31 @@ def levels(orders: Sequence[tuple[Contest, Contest | None]]) -> dict[str, int]:
     return {a: n for a, n in out.items() if n > 0}
 
 
+def consistent(found: Mapping[str, int], pairs: Sequence[Contest],
+               activities: Sequence[str]) -> dict[str, int]:
+    """`found` without the levels the log contradicts. A level puts an activity before every
+    activity of the pool below it, not only those it was seen overtaking; where the log shows
+    it overtaken by one of those beyond stray cases, or not overtaking it when it had the
+    chance, it is not served first after all (level 0), and the check runs again."""
+    by_key = {(c.later, c.waiting): c for c in pairs}
+    out = dict(found)
+    changed = True
+    while changed:
+        changed = False
+        for a in sorted(out):
+            for y in activities:
+                if y == a or out.get(y, 0) >= out[a]:
+                    continue
+                ahead, back = by_key.get((a, y)), by_key.get((y, a))
+                if ((back is not None and back.overtakes > (1 - STRICT) * back.contests + 1)
+                        or (ahead is not None and ahead.contests >= MIN_CONTESTS
+                            and ahead.share < STRICT)):
+                    out[a] = 0
+                    changed = True
+                    break
+    return {a: n for a, n in out.items() if n > 0}
+
+
 class _Cycle(Exception):
     pass
 
@@ -124,8 +150,9 @@ def queue_priorities(events: Events, by_pool: Mapping[str, Sequence[str]],
     for pool, activities in sorted(by_pool.items()):
         if len(activities) < 2:
             continue
-        orders = served_before(contests(events, activities, delayed, cap))
-        found = levels(orders)
+        pairs = contests(events, activities, delayed, cap)
+        orders = served_before(pairs)
+        found = consistent(levels(orders), pairs, activities)
         chosen.update(found)
         for c, back in orders:
             if c.later not in found:
@@ -139,5 +166,5 @@ def queue_priorities(events: Events, by_pool: Mapping[str, Sequence[str]],
     return chosen, notes
 
 
-__all__ = ["MIN_CONTESTS", "STRICT", "Contest", "contests", "levels", "queue_priorities",
-           "served_before"]
+__all__ = ["MIN_CONTESTS", "STRICT", "Contest", "consistent", "contests", "levels",
+           "queue_priorities", "served_before"]

@@ -19,7 +19,6 @@ from simulation.model import END, START, SimulationModel, normalised
 from simulation.scenarios import (
     Automate,
     Capacity,
-    Change,
     Remove,
     Reroute,
     Scenario,
@@ -58,15 +57,19 @@ def suggest(model: SimulationModel, report: BottleneckReport, *, limit: int = 5)
       what a reminder, an automatic chase or a faster stage would do.
     Team hand-offs get no suggestion: no single change of the model addresses them.
     Candidates the model cannot take (an activity without a pool, a loop without another way
-    out) are left out, and so are repeats.
+    out) are left out, and so are repeats (candidates that change the model the same way).
     """
     out: list[Scenario] = []
-    seen: set[tuple[Change, ...]] = set()
+    seen: set[str] = set()
     for b in report.bottlenecks:
         for scenario in _candidates(model, b):
-            if scenario.changes in seen or not _takes(model, scenario):
+            changed = _applied(model, scenario)
+            # Two candidates that change the model the same way (halving the only delay
+            # into a stage, asked for by its wait and by its one edge) are one scenario.
+            key = None if changed is None else repr(changed.to_dict())
+            if key is None or key in seen:
                 continue
-            seen.add(scenario.changes)
+            seen.add(key)
             out.append(scenario)
             if len(out) >= limit:
                 return out
@@ -114,17 +117,18 @@ def _candidates(model: SimulationModel, b: Bottleneck) -> list[Scenario]:
 
 def _shorter_wait(activity: str, source: str | None, why: str) -> list[Scenario]:
     """Halve the waiting before `activity` (on the edge from `source`): candidates the model
-    has no delay for are dropped by `_takes`."""
+    has no delay for are dropped by `_applied`."""
     where = f"'{source}' -> '{activity}'" if source else f"before '{activity}'"
     return [Scenario(f"Halve the waiting {where}", (Wait(activity, 0.5, source=source),), why)]
 
 
-def _takes(model: SimulationModel, scenario: Scenario) -> bool:
+
+def _applied(model: SimulationModel, scenario: Scenario) -> SimulationModel | None:
+    """The changed model, or None when the model cannot take the scenario."""
     try:
-        apply(model, scenario)
+        return apply(model, scenario)
     except ConfigError:
-        return False
-    return True
+        return None
 
 
 def _first_order(model: SimulationModel) -> _TABLE:

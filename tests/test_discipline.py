@@ -12,7 +12,7 @@ from processmine import read_log
 from processmine.mining.events import enrich
 from simulation import discipline
 from simulation.calibrate import calibrate
-from simulation.discipline import Contest, contests, levels, served_before
+from simulation.discipline import Contest, consistent, contests, levels, served_before
 from simulation.model import SimulationModel
 
 from .conftest import SAMPLES
@@ -93,3 +93,15 @@ def test_support_sample_recovers_the_planted_queue_order(tmp_path: Path) -> None
     path = tmp_path / "model.toml"
     model.save(path)
     assert SimulationModel.load(path).activities["Apply fix (tier 2)"].queue_priority == 1
+
+
+def test_a_level_the_log_contradicts_is_dropped() -> None:
+    # a is seen strictly before b, so level 1 would put it before c as well; but c overtakes
+    # a 12 times of 40 (30%, well beyond strays): a is not served first after all.
+    pairs = [Contest("a", "b", 50, 50), Contest("c", "a", 40, 12), Contest("a", "c", 40, 25)]
+    found = levels(served_before(pairs))
+    assert found == {"a": 1}
+    assert consistent(found, pairs, ["a", "b", "c"]) == {}
+    # Without evidence against it (too few contests with c, none of them lost), it stays.
+    quiet = [Contest("a", "b", 50, 50), Contest("a", "c", 5, 2)]
+    assert consistent(levels(served_before(quiet)), quiet, ["a", "b", "c"]) == {"a": 1}

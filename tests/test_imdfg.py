@@ -31,11 +31,13 @@ def _as_lists(dfg: object) -> tuple[list, list, list]:
 
 
 def test_hand_computed_dfg() -> None:
-    log = Counter({("a", "b", "c"): 3, ("b", "a"): 2, ("a",): 1, (): 4})
+    log = Counter({("a", "b", "c"): 3, ("b", "a"): 2, ("a",): 1, (): 4, ("c", "d"): 0})
     graph, starts, ends = _as_lists(dfg_uvcl(log))
-    assert graph == [(("a", "b"), 3), (("b", "c"), 3), (("b", "a"), 2)]
-    assert starts == [("a", 4), ("b", 2)]
-    assert ends == [("a", 3), ("c", 3)]
+    # A variant counted 0 (a sub-log can hold one) still adds its keys, with 0, as pm4py's.
+    assert graph == [(("a", "b"), 3), (("b", "c"), 3), (("b", "a"), 2), (("c", "d"), 0)]
+    assert starts == [("a", 4), ("b", 2), ("c", 0)]
+    assert ends == [("a", 3), ("c", 3), ("d", 0)]
+    assert _as_lists(PM4PY_DFG(log)) == (graph, starts, ends)
 
 
 @pytest.mark.parametrize("seed", range(20))

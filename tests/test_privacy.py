@@ -255,3 +255,16 @@ def test_pseudonyms_lengthen_on_collision() -> None:
     # Bigger fields start longer: 7,000 values need 8 digits to keep collisions unlikely
     # (7,000^2 / 2 / 16^7 = 0.09 expected, above the 1% aimed at; 16^8 gives 0.006).
     assert _codebook(b"k", field, [str(i) for i in range(7_000)]).length == 8
+
+
+def test_where_values_become_pseudonyms(log: EventLog) -> None:
+    # A filter typed with a name selects by its pseudonym; one typed with the pseudonym (from
+    # an earlier report, same key) is kept; other columns are untouched. priority is numeric:
+    # "2.0" is the logged 2, hashed as the text "2".
+    done = pseudonymize(log, PseudonymSpec(("resources", "priority")), KEY)
+    ann = expected("Resource", "resources", "Ann Smith")
+    two = expected("priority", "priority", "2")
+    assert done.where(["resource=Ann Smith,Cy Lee", f"resource!={ann}", "channel=email",
+                       "priority=2.0"]) == (
+        f"resource={ann},{expected('Resource', 'resources', 'Cy Lee')}", f"resource!={ann}",
+        "channel=email", f"priority={two}")

@@ -8,8 +8,10 @@ end activities. On a log of 6,500 variants it is three quarters of the miner's t
 `dfg_uvcl` computes the same DFG object in one pass, with the same counts and the same key
 order (pairs in order of first appearance; start and end activities in sorted order), so the
 miner makes exactly the same choices. `faster_inductive_dfg()` puts it in place of pm4py's
-function for the duration of one discovery and then restores the original: pm4py is not
-changed for any other caller, and a lock keeps two threads from interleaving the swap.
+function for the duration of one discovery and then restores the original (also on error).
+While it is in place every caller in the process gets it, another thread's pm4py included,
+which is harmless because the results are the same; a lock keeps two discoveries from
+interleaving the swap.
 """
 
 from __future__ import annotations

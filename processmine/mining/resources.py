@@ -203,6 +203,9 @@ def _memo(log: EventLog, what: str, compute: Callable[[], T]) -> T:
         return hit[1]  # type: ignore[return-value]
     value = compute()
     if len(_CACHE) > 64:
+        for _, old in _CACHE.values():  # an engine table (`_resource_weeks`) is freed too
+            if isinstance(old, ir.Table):
+                backend.release(old.get_backend(), old)
         _CACHE.clear()
     _CACHE[key] = (log.table, value)
     return value
