@@ -25,6 +25,7 @@ which lists the closest names when one does not match):
 - `routing`: `source`, `target`, `factor` (see `Reroute`).
 - `wait`: `activity`, `factor` (and `source` for one edge): the extraneous waiting before the
   activity (the customer, a third party; a stage's time in a CRM history) times `factor`.
+- `queue`: `activity`, `priority`: its queue priority in its pool (see `QueueOrder`).
 - `calendar`: `pool` or `activity`; `hours` such as "Mon-Fri 08:00-20:00"; `add = true` adds
   the hours to the pool's calendar instead of replacing it.
 - `cost`: `hourly` for the pool named by `pool` (or else the pool that performs `activity`)
@@ -302,6 +303,35 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class QueueOrder:
+    """`activity`'s `queue_priority` set to `priority`: its waiting instances are served
+    before every instance with a lower value in its pool (all 0: first come, first served,
+    within the case priority). What if tier 2 finished approved fixes before new diagnoses,
+    or the other way round?"""
+
+    KIND: ClassVar[str] = "queue"
+    activity: str
+    priority: int
+
+    def __post_init__(self) -> None:
+        if self.priority < 0:
+            raise ConfigError(f"priority is {self.priority}; expected a whole number >= 0 "
+                              "(0 is first come, first served)")
+
+    def applied_to(self, model: SimulationModel) -> SimulationModel:
+        act = _activity(model, self.activity)
+        if act.pool is None:
+            raise ConfigError(f"{self.activity!r} needs no resource, so it never queues")
+        changed = replace(act, queue_priority=self.priority)
+        return replace(model, activities={**model.activities, self.activity: changed})
+
+    def describe(self) -> str:
+        if self.priority == 0:
+            return f"{self.activity}: first come, first served in its pool"
+        return f"{self.activity}: served first in its pool (queue priority {self.priority})"
+
+
+@dataclass(frozen=True)
 class WorkingHours:
     """The working hours of the pool named `pool`, or of the one that performs `activity`.
 
@@ -382,9 +412,10 @@ class Cost:
         return "; ".join(parts)
 
 
-Change: TypeAlias = Automate | Remove | Capacity | Demand | Reroute | Wait | WorkingHours | Cost
+Change: TypeAlias = (Automate | Remove | Capacity | Demand | Reroute | Wait | QueueOrder
+                      | WorkingHours | Cost)
 KINDS: dict[str, type[Change]] = {c.KIND: c for c in (Automate, Remove, Capacity, Demand, Reroute,
-                                                      Wait, WorkingHours, Cost)}
+                                                      Wait, QueueOrder, WorkingHours, Cost)}
 
 
 @dataclass(frozen=True)
@@ -437,13 +468,14 @@ _EXPECT = {
     "per_execution": "a cost per execution such as 2.5",
     "delta": "a whole number such as 1 or -1",
     "resources": "a whole number of members such as 4",
+    "priority": "a whole number >= 0 such as 1 (0 is first come, first served)",
     "resource": "true or false",
     "add": "true or false",
     "duration": "a duration such as \"30s\", \"5m\" or \"2h\"",
     "hours": "working hours such as \"Mon-Fri 08:00-18:00\"",
 }
 _NUMBERS = {"duration_factor", "factor", "hourly", "per_execution"}
-_WHOLE = {"delta", "resources"}
+_WHOLE = {"delta", "resources", "priority"}
 _FLAGS = {"resource", "add"}
 _WHAT = ("pool", "activity", "source", "target")
 
@@ -846,6 +878,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "APPROVAL", "FORMAT_VERSION", "KINDS", "SMALL_POOL", "Automate", "Capacity", "Change", "Cost",
-    "Demand", "Remove", "Reroute", "Scenario", "Wait", "WorkingHours", "apply", "describe",
+    "Demand", "QueueOrder", "Remove", "Reroute", "Scenario", "Wait", "WorkingHours", "apply",
+    "describe",
     "load_scenarios", "scenarios_from", "suggest", "to_toml",
 ]

@@ -29,6 +29,7 @@ from simulation.scenarios import (
     Capacity,
     Cost,
     Demand,
+    QueueOrder,
     Remove,
     Reroute,
     Scenario,
@@ -349,7 +350,7 @@ changes = [
 @pytest.mark.parametrize(("change", "expected"), [
     ('{ kind = "automat", activity = "A" }',
      "change 1: kind is 'automat' (text); expected one of automate, remove, capacity, demand, "
-     "routing, wait, calendar, cost (did you mean 'automate'?)"),
+     "routing, wait, queue, calendar, cost (did you mean 'automate'?)"),
     ('{ activity = "A" }', "change 1: kind is missing; expected one of automate"),
     ('{ kind = "remove" }',
      "change 1 (remove): activity is missing; expected an activity name such as \"Categorise\""),
@@ -620,3 +621,22 @@ def test_suggest_shorter_stages_without_start_times() -> None:
                   delays=(*model.delays, Delay(START, "Won", 1.0, Distribution.fixed(1.0))))
     assert [s.changes for s in suggest(two, report)] == [
         (Wait("Won", 0.5),), (Wait("Won", 0.5, source="Lead"),)]
+
+
+def test_queue_order_sets_an_activitys_queue_priority() -> None:
+    model = support_model()
+    fix_first = apply(model, Scenario("s", (QueueOrder("Diagnose (tier 2)", 1),)))
+    assert fix_first.activities["Diagnose (tier 2)"].queue_priority == 1
+    assert {a: x.queue_priority for a, x in fix_first.activities.items() if a != "Diagnose (tier 2)"} \
+        == {a: x.queue_priority for a, x in model.activities.items() if a != "Diagnose (tier 2)"}
+    assert describe(QueueOrder("Diagnose (tier 2)", 1)) == (
+        "Diagnose (tier 2): served first in its pool (queue priority 1)")
+    with pytest.raises(ConfigError, match="never queues"):
+        apply(model, Scenario("s", (QueueOrder("Customer replied", 1),)))
+    with pytest.raises(ConfigError, match=">= 0"):
+        QueueOrder("Diagnose (tier 2)", -1)
+    text = to_toml([Scenario("Diagnose first", (QueueOrder("Diagnose (tier 2)", 2),))])
+    (again,) = scenarios_from(tomllib.loads(text))
+    assert again.changes == (QueueOrder("Diagnose (tier 2)", 2),)
+    with pytest.raises(ConfigError, match=r"priority is 1.5 \(a number\); expected a whole number"):
+        scenarios_from(tomllib.loads(text.replace("priority = 2", "priority = 1.5")))
