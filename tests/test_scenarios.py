@@ -476,7 +476,7 @@ def test_sample_commented_kinds_apply_too() -> None:
     lines = (SAMPLES / "scenarios.toml").read_text(encoding="utf-8").splitlines()
     changes = [line.strip("# ").removeprefix("changes = ") for line in lines
                if line.startswith("#   changes = ")]
-    assert len(changes) == 4
+    assert len(changes) == 6
     text = "".join(f'[[scenario]]\nname = "c{i}"\nchanges = {c}\n' for i, c in enumerate(changes))
     model = support_model()
     out = [apply(model, s) for s in scenarios_from(tomllib.loads(text))]
@@ -486,6 +486,10 @@ def test_sample_commented_kinds_apply_too() -> None:
     assert out[1].routing.transitions["Close ticket"] == approx({END: 0.96, "Reopen": 0.04})
     assert out[2].pools[TIER2].capacity == 5
     assert out[3].pools[TIER2].calendar == "Mon-Fri 08:00-21:00"
+    (before,) = [d for d in model.delays if d.target == "Customer replied"]
+    (after,) = [d for d in out[4].delays if d.target == "Customer replied"]
+    assert after.distribution.mean == approx(0.5 * before.distribution.mean)
+    assert out[5].activities["Diagnose (tier 2)"].queue_priority == 2
 
 
 def test_unknown_activity_lists_the_closest_names() -> None:
