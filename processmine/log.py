@@ -54,7 +54,8 @@ class EventLog:
         """The engine that holds the table (DuckDB by default)."""
         return self.table.get_backend()
 
-    def case_window(self) -> ibis.expr.builders.LegacyWindowBuilder:
+    @staticmethod
+    def case_window() -> ibis.expr.builders.LegacyWindowBuilder:
         """Event order inside a case: by end, then start, then source row.
 
         Source row breaks ties of equal timestamps (minute-precision exports have many) the

@@ -260,8 +260,7 @@ def _positioned(t: ir.Table) -> ir.Table:
     """`t` with `_pm_pos`, each event's place in its case in the order of
     `EventLog.case_window` (end, then start, then source row), for first/last/variant by
     position: ordered aggregates are not portable (Ibis has none for Spark)."""
-    w = ibis.window(group_by="case_id", order_by=[t.end, t.start, t.row_id])
-    return t.mutate(_pm_pos=ibis.row_number().over(w))
+    return t.mutate(_pm_pos=ibis.row_number().over(EventLog.case_window()))
 
 
 def _window_step(lo: datetime | None, hi: datetime | None) -> _Step:
